@@ -97,7 +97,9 @@ void append_value(std::string& out, std::string_view v);
 
 }  // namespace cairn::log
 
-#define CAIRN_LOG(level, sub)                                                       \
-  if (!::cairn::log::enabled(::cairn::log::Level::level, ::cairn::log::Sub::sub)) { \
-  } else                                                                            \
-    ::cairn::log::Line(::cairn::log::Level::level, ::cairn::log::Sub::sub)
+// A one-shot `for` rather than `if/else`, so the macro nests safely inside an
+// unbraced `if` without a dangling-else.
+#define CAIRN_LOG(level, sub)                                                                          \
+  for (bool _cairn_log_on = ::cairn::log::enabled(::cairn::log::Level::level, ::cairn::log::Sub::sub); \
+       _cairn_log_on; _cairn_log_on = false)                                                           \
+  ::cairn::log::Line(::cairn::log::Level::level, ::cairn::log::Sub::sub)
