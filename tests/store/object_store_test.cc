@@ -54,7 +54,7 @@ class ObjectStoreTest : public ::testing::Test {
   CollectionId c_{1, 0x2a};
 };
 
-using StoreTypes = ::testing::Types<MemStoreFactory>;
+using StoreTypes = ::testing::Types<MemStoreFactory, BlockStoreFactory>;
 TYPED_TEST_SUITE(ObjectStoreTest, StoreTypes);
 
 TYPED_TEST(ObjectStoreTest, CollectionsCreateListRemove) {

@@ -1,0 +1,144 @@
+// BlockStoreImpl: queueing transactions and the lookups prepare and reads share.
+#include <rocksdb/iterator.h>
+
+#include "common/checksum.h"
+#include "common/log.h"
+#include "osd/store/internal/block_store_impl.h"
+#include "osd/store/internal/keys.h"
+#include "osd/store/internal/txn_builder.h"
+
+namespace cairn::store {
+
+using log::kv;
+
+namespace {
+// Clone and remove_collection read RocksDB as the whole truth, so they wait for
+// every earlier transaction to commit first (both are rare: snapshots, PG removal).
+bool needs_drain(const Transaction& txn) {
+  for (const auto& op : txn.ops()) {
+    if (op.type == Transaction::OpType::kClone || op.type == Transaction::OpType::kRemoveCollection)
+      return true;
+  }
+  return false;
+}
+}  // namespace
+
+void BlockStoreImpl::queue_transaction(const CollectionId&, Transaction txn, CommitCallback on_commit) {
+  std::lock_guard qlock(queue_mu_);
+  std::unique_lock lock(mu_);
+  // Backpressure: bounded memory for data in flight.
+  done_cv_.wait(lock, [&] { return last_seq_ - done_seq_ < opts_.max_queued_txns; });
+  if (needs_drain(txn)) done_cv_.wait(lock, [&] { return done_seq_ == last_seq_; });
+  uint64_t seq = ++last_seq_;
+  std::unique_ptr<PreparedTxn> prepared;
+  if (!failed_.ok()) {
+    prepared = std::make_unique<PreparedTxn>();
+    prepared->seq = seq;
+    prepared->status = error(Errc::kIo, "store failed: " + failed_.message());
+  } else {
+    TxnBuilder b(*this, seq);
+    Status st;
+    for (const auto& op : txn.ops()) {
+      st = b.apply(op);
+      if (!st.ok()) break;
+    }
+    if (st.ok()) {
+      prepared = b.finish();
+    } else {
+      b.abort();
+      prepared = std::make_unique<PreparedTxn>();
+      prepared->seq = seq;
+      prepared->status = std::move(st);
+    }
+  }
+  prepared->on_commit = std::move(on_commit);
+  queue_.push_back(std::move(prepared));
+  work_cv_.notify_one();
+}
+
+Status BlockStoreImpl::flush() {
+  std::unique_lock lock(mu_);
+  uint64_t target = last_seq_;
+  done_cv_.wait(lock, [&] { return done_seq_ >= target; });
+  return failed_;
+}
+
+Result<OnodeRef> BlockStoreImpl::load_onode(const std::string& key) {
+  std::string value;
+  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), key, &value);
+  if (rs.IsNotFound()) return OnodeRef();
+  if (!rs.ok()) return error(Errc::kIo, "rocksdb get: " + rs.ToString());
+  auto onode = decode_from<Onode>(std::string_view(value));
+  if (!onode.ok()) return onode.status().with_context("onode");
+  return OnodeRef(std::make_shared<const Onode>(std::move(*onode)));
+}
+
+Result<OnodeRef> BlockStoreImpl::committed_onode(const std::string& key) {
+  if (OnodeRef hit = cache_->get(key)) return hit;
+  CAIRN_ASSIGN_OR_RETURN(OnodeRef o, load_onode(key));
+  if (o) cache_->put(key, o);
+  return o;
+}
+
+Result<OnodeRef> BlockStoreImpl::latest_onode(const std::string& key) {
+  auto it = overlay_.find(key);
+  if (it != overlay_.end()) return it->second.onode;
+  return committed_onode(key);
+}
+
+bool BlockStoreImpl::latest_collection(const CollectionId& cid) const { return colls_latest_.count(cid) > 0; }
+
+Result<BufferPtr> BlockStoreImpl::latest_block(uint64_t dev_block, uint32_t crc) {
+  auto d = pending_deferred_.find(dev_block);
+  if (d != pending_deferred_.end()) return d->second;
+  auto it = pending_new_.upper_bound(dev_block);
+  if (it != pending_new_.begin()) {
+    --it;
+    if (dev_block < it->first + it->second.count) {
+      return it->second.data.slice((dev_block - it->first) * kBlockSize, kBlockSize);
+    }
+  }
+  BufferPtr buf = BufferPtr::create_aligned(kBlockSize);
+  CAIRN_RETURN_IF_ERROR(read_verified(dev_block, 1, &crc, buf.data()));
+  return buf;
+}
+
+Status BlockStoreImpl::read_verified(uint64_t dev_block, uint64_t count, const uint32_t* crcs, char* out) {
+  if (dev_block < sb_.data_start_block || dev_block + count > sb_.total_blocks()) {
+    return error(Errc::kCorrupt, "extent outside the data area: block " + std::to_string(dev_block));
+  }
+  CAIRN_RETURN_IF_ERROR(dev_->pread_direct(dev_block * kBlockSize, out, count * kBlockSize));
+  for (uint64_t i = 0; i < count; ++i) {
+    uint32_t got = crc32c(0, out + i * kBlockSize, kBlockSize);
+    if (got != crcs[i]) {
+      checksum_errors_++;
+      CAIRN_LOG(kError, kStore) << "checksum mismatch" << kv("block", dev_block + i) << kv("want", crcs[i])
+                                << kv("got", got);
+      return error(Errc::kIo, "checksum mismatch at device block " + std::to_string(dev_block + i));
+    }
+  }
+  return ok_status();
+}
+
+BlockStoreStats BlockStoreImpl::stats() {
+  BlockStoreStats s;
+  s.checksum_errors = checksum_errors_.load();
+  s.committed_txns = committed_txns_.load();
+  s.commit_groups = commit_groups_.load();
+  s.deferred_writes = deferred_writes_.load();
+  std::lock_guard lock(mu_);
+  s.onode_cache_bytes = cache_->bytes();
+  return s;
+}
+
+Result<StoreStatfs> BlockStoreImpl::statfs() {
+  std::lock_guard lock(mu_);
+  StoreStatfs s;
+  uint64_t data_blocks = sb_.total_blocks() - sb_.data_start_block;
+  s.total = data_blocks * kBlockSize;
+  s.used = (bitmap_->used_blocks() - sb_.data_start_block) * kBlockSize;
+  s.available = alloc_->free_blocks() * kBlockSize;
+  return s;
+}
+
+}  // namespace cairn::store

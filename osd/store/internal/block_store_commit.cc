@@ -1,0 +1,232 @@
+// The commit thread: turns groups of prepared transactions into durable state.
+//
+// For each group, in order (docs/blockstore.md "Write path" explains why):
+//   1. write new data to its fresh blocks (io_uring), wait
+//   2. flush the device (fdatasync) so the data is durable before anything points at it
+//   3. write every transaction's RocksDB batch; the last write is synced (group commit)
+//   4. publish onodes/collections to readers, run on_commit callbacks in order
+//   5. write deferred overwrites in place; their 'D' records are deleted by a later
+//      batch, after a device flush
+//   6. return blocks freed by the group to the allocator (only now may they be reused)
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+
+#include "common/log.h"
+#include "osd/store/internal/block_store_impl.h"
+#include "osd/store/internal/keys.h"
+
+namespace cairn::store {
+
+using log::kv;
+
+namespace {
+rocksdb::WriteOptions sync_write(bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return wo;
+}
+
+// Submits callbacks-counting I/O and waits for all of it on the owning thread.
+struct IoWait {
+  size_t outstanding = 0;
+  Status first_error;
+  BlockDevice::Callback cb() {
+    ++outstanding;
+    return [this](Status st) {
+      --outstanding;
+      if (!st.ok() && first_error.ok()) first_error = std::move(st);
+    };
+  }
+};
+}  // namespace
+
+void BlockStoreImpl::commit_loop() {
+  std::vector<std::unique_ptr<PreparedTxn>> group;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) break;  // stopping and drained
+      while (!queue_.empty() && group.size() < opts_.max_group_txns) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    commit_group(group);
+    group.clear();
+    bool idle;
+    {
+      std::lock_guard lock(mu_);
+      idle = queue_.empty();
+    }
+    // Nothing else to carry the deletion of applied 'D' records: do it now so they
+    // do not pile up (and so a clean shutdown leaves none behind).
+    if (idle && !retired_deferred_.empty()) {
+      Status st = retire_deferred_records();
+      if (!st.ok()) fail_store(st);
+    }
+  }
+}
+
+void BlockStoreImpl::commit_group(std::vector<std::unique_ptr<PreparedTxn>>& group) {
+  Status st;
+  {
+    std::lock_guard lock(mu_);
+    st = failed_;
+  }
+  if (st.ok()) st = write_data(group);
+  if (st.ok()) crash_point(CrashPoint::kAfterDataWrite);
+  if (st.ok()) st = device_flush();
+  if (st.ok()) crash_point(CrashPoint::kAfterDataFlush);
+  if (st.ok()) st = commit_kv(group);
+  if (!st.ok()) {
+    fail_store(st);
+    for (auto& t : group) {
+      if (t->on_commit)
+        t->on_commit(t->status.ok() ? error(Errc::kIo, "store failed: " + st.message()) : t->status);
+    }
+    std::lock_guard lock(mu_);
+    done_seq_ = group.back()->seq;
+    done_cv_.notify_all();
+    return;
+  }
+  crash_point(CrashPoint::kAfterKvCommit);
+  publish(group);
+  for (auto& t : group) {
+    if (t->on_commit) t->on_commit(t->status);
+  }
+  Status dst = apply_deferred(group);
+  if (!dst.ok()) fail_store(dst);
+  std::lock_guard lock(mu_);
+  for (auto& t : group) {
+    for (const DevExtent& e : t->freed) alloc_->release(e);
+  }
+  done_seq_ = group.back()->seq;
+  done_cv_.notify_all();
+}
+
+Status BlockStoreImpl::write_data(std::vector<std::unique_ptr<PreparedTxn>>& group) {
+  IoWait wait;
+  for (auto& t : group) {
+    for (const DataWrite& w : t->writes) dev_->write(w.block * kBlockSize, BufferList(w.data), wait.cb());
+  }
+  if (wait.outstanding == 0) return ok_status();
+  device_dirty_ = true;
+  CAIRN_RETURN_IF_ERROR(dev_->run_until_idle());
+  std::lock_guard lock(mu_);
+  for (auto& t : group) {
+    for (const DataWrite& w : t->writes) {
+      auto it = pending_new_.find(w.block);
+      if (it != pending_new_.end() && it->second.data.data() == w.data.data()) pending_new_.erase(it);
+    }
+  }
+  return wait.first_error;
+}
+
+Status BlockStoreImpl::device_flush() {
+  if (!device_dirty_) return ok_status();
+  IoWait wait;
+  dev_->flush(wait.cb());
+  CAIRN_RETURN_IF_ERROR(dev_->run_until_idle());
+  device_dirty_ = false;
+  return wait.first_error;
+}
+
+Status BlockStoreImpl::commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group) {
+  // Records applied in place by earlier groups: the flush above made their data durable.
+  bool unsynced = false;
+  if (!retired_deferred_.empty()) {
+    unsynced = true;
+    rocksdb::WriteBatch del;
+    for (uint64_t seq : retired_deferred_) del.Delete(keys::deferred_key(seq));
+    rocksdb::Status rs = db_->Write(sync_write(false), &del);
+    if (!rs.ok()) return error(Errc::kIo, "rocksdb write: " + rs.ToString());
+    retired_deferred_.clear();
+  }
+  size_t last_ok = group.size();
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (group[i]->status.ok()) last_ok = i;
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (!group[i]->status.ok()) continue;
+    // One WAL record per transaction (atomic on replay); the last one syncs the
+    // WAL, making the whole group durable with one fsync.
+    rocksdb::Status rs = db_->Write(sync_write(i == last_ok), &group[i]->batch);
+    if (!rs.ok()) return error(Errc::kIo, "rocksdb write: " + rs.ToString());
+  }
+  if (last_ok == group.size() && unsynced) {
+    rocksdb::Status rs = db_->SyncWAL();  // only the deletions above, if any
+    if (!rs.ok()) return error(Errc::kIo, "rocksdb sync: " + rs.ToString());
+  }
+  commit_groups_++;
+  return ok_status();
+}
+
+void BlockStoreImpl::publish(std::vector<std::unique_ptr<PreparedTxn>>& group) {
+  std::lock_guard lock(mu_);
+  for (auto& t : group) {
+    if (!t->status.ok()) continue;
+    for (auto& [key, onode] : t->onodes) {
+      if (onode) {
+        cache_->put(key, onode);
+      } else {
+        cache_->erase(key);
+      }
+      auto ov = overlay_.find(key);
+      if (ov != overlay_.end() && ov->second.seq == t->seq) overlay_.erase(ov);
+    }
+    for (const auto& [cid, exists] : t->colls) {
+      if (exists) {
+        colls_committed_.insert(cid);
+      } else {
+        colls_committed_.erase(cid);
+      }
+    }
+    committed_txns_++;
+  }
+}
+
+Status BlockStoreImpl::apply_deferred(std::vector<std::unique_ptr<PreparedTxn>>& group) {
+  // Later transactions win: one write per block, so no two writes to a block race in the ring.
+  std::map<uint64_t, BufferPtr> blocks;
+  std::vector<uint64_t> seqs;
+  for (auto& t : group) {
+    if (!t->status.ok() || t->deferred.empty()) continue;
+    seqs.push_back(t->seq);
+    for (const auto& [blk, data] : t->deferred) blocks[blk] = data;
+  }
+  if (blocks.empty()) return ok_status();
+  IoWait wait;
+  for (const auto& [blk, data] : blocks) dev_->write(blk * kBlockSize, BufferList(data), wait.cb());
+  CAIRN_RETURN_IF_ERROR(dev_->run_until_idle());
+  CAIRN_RETURN_IF_ERROR(wait.first_error);
+  device_dirty_ = true;
+  deferred_writes_ += blocks.size();
+  crash_point(CrashPoint::kAfterDeferredApply);
+  std::lock_guard lock(mu_);
+  for (const auto& [blk, data] : blocks) {
+    auto it = pending_deferred_.find(blk);
+    if (it != pending_deferred_.end() && it->second.data() == data.data()) pending_deferred_.erase(it);
+  }
+  retired_deferred_.insert(retired_deferred_.end(), seqs.begin(), seqs.end());
+  return ok_status();
+}
+
+Status BlockStoreImpl::retire_deferred_records() {
+  CAIRN_RETURN_IF_ERROR(device_flush());
+  rocksdb::WriteBatch del;
+  for (uint64_t seq : retired_deferred_) del.Delete(keys::deferred_key(seq));
+  rocksdb::Status rs = db_->Write(sync_write(true), &del);
+  if (!rs.ok()) return error(Errc::kIo, "rocksdb write: " + rs.ToString());
+  retired_deferred_.clear();
+  return ok_status();
+}
+
+void BlockStoreImpl::fail_store(const Status& st) {
+  CAIRN_LOG(kError, kStore) << "store failed: no further commits" << kv("error", st.to_string());
+  std::lock_guard lock(mu_);
+  if (failed_.ok()) failed_ = st;
+}
+
+}  // namespace cairn::store

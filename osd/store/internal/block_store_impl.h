@@ -1,0 +1,168 @@
+// BlockStoreImpl: the BlockStore's state and its three parts, each in its own file:
+//   block_store_mount.cc   mkfs, mount (load free space, replay deferred), shutdown
+//   txn_builder.cc         prepare: a Transaction becomes a PreparedTxn (caller thread)
+//   block_store_commit.cc  the commit thread: data I/O, flush, RocksDB commit, deferred apply
+//   block_store_read.cc    reads (caller thread)
+//
+// Concurrency contract:
+//   queue_mu_  serialises queue_transaction (prepare order = commit order).
+//   mu_        guards every field marked "mu_" below; held while preparing, while
+//              publishing a commit and briefly by reads to look up onodes.
+//   The commit thread alone uses dev_'s ring (write/flush/poll). db_ and
+//   dev_->pread_direct are safe from any thread.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "osd/store/block_store.h"
+#include "osd/store/internal/allocator.h"
+#include "osd/store/internal/onode.h"
+#include "osd/store/internal/onode_cache.h"
+#include "osd/store/internal/superblock.h"
+#include "osd/store/uring_device.h"
+
+namespace cairn::store {
+
+// New data for fresh blocks: written before the transaction's metadata commits.
+struct DataWrite {
+  uint64_t block = 0;
+  uint64_t count = 0;
+  BufferPtr data;  // count * 4 KiB, aligned
+};
+
+// A transaction after prepare: everything the commit thread needs, nothing it must compute.
+struct PreparedTxn {
+  uint64_t seq = 0;
+  Status status;                           // not ok: rejected at prepare, only the callback runs
+  rocksdb::WriteBatch batch;               // all its metadata, committed atomically
+  std::vector<DataWrite> writes;           // new data
+  std::map<uint64_t, BufferPtr> deferred;  // device block -> 4 KiB applied in place after commit
+  std::vector<DevExtent> freed;            // returned to the allocator after commit
+  std::map<std::string, OnodeRef> onodes;  // published to the cache at commit (null: removed)
+  std::map<CollectionId, bool> colls;      // published at commit
+  ObjectStore::CommitCallback on_commit;
+};
+
+class BlockStoreImpl final : public BlockStore {
+ public:
+  static Status format(const BlockStoreOptions& opts);
+  static Result<std::unique_ptr<BlockStoreImpl>> mount(const BlockStoreOptions& opts);
+  ~BlockStoreImpl() override;
+
+  void queue_transaction(const CollectionId& ch, Transaction txn, CommitCallback on_commit) override;
+  Status flush() override;
+  bool collection_exists(const CollectionId& cid) override;
+  Result<std::vector<CollectionId>> list_collections() override;
+  Result<ObjectPage> list_objects(const CollectionId& cid, const ObjectId& start, size_t max) override;
+  Result<ObjectStat> stat(const CollectionId& cid, const ObjectId& oid) override;
+  Result<BufferList> read(const CollectionId& cid, const ObjectId& oid, uint64_t off, uint64_t len) override;
+  Result<BufferList> getattr(const CollectionId& cid, const ObjectId& oid, const std::string& name) override;
+  Result<AttrMap> getattrs(const CollectionId& cid, const ObjectId& oid) override;
+  Result<BufferList> omap_get_header(const CollectionId& cid, const ObjectId& oid) override;
+  Result<AttrMap> omap_get_values(const CollectionId& cid, const ObjectId& oid,
+                                  const std::vector<std::string>& keys) override;
+  Result<OmapPage> omap_list(const CollectionId& cid, const ObjectId& oid, const std::string& start,
+                             size_t max) override;
+  Result<StoreStatfs> statfs() override;
+  BlockStoreStats stats() override;
+  Result<std::string> describe_object(const CollectionId& cid, const ObjectId& oid) override;
+
+  Result<FsckReport> run_fsck(bool deep);
+
+ private:
+  friend class TxnBuilder;
+  BlockStoreImpl() = default;
+
+  // ---- mount (block_store_mount.cc) ----
+  Status open_db(bool create);
+  Status load_state();
+  Status replay_deferred();
+  void shutdown();
+
+  // ---- lookups (mu_ held) ----
+  // The onode after every prepared transaction (nullptr: absent).
+  Result<OnodeRef> latest_onode(const std::string& key);
+  // The onode after every committed transaction (nullptr: absent).
+  Result<OnodeRef> committed_onode(const std::string& key);
+  Result<OnodeRef> load_onode(const std::string& key);
+  bool latest_collection(const CollectionId& cid) const;
+  // Newest contents of a device block: deferred or in-flight data, else the device
+  // (checked against `crc`).
+  Result<BufferPtr> latest_block(uint64_t dev_block, uint32_t crc);
+  // Reads device blocks and checks each against its crc (any thread, mu_ not needed).
+  Status read_verified(uint64_t dev_block, uint64_t count, const uint32_t* crcs, char* out);
+  Result<OnodeRef> lookup_for_read(const CollectionId& cid, const ObjectId& oid);
+
+  // ---- commit thread (block_store_commit.cc) ----
+  void commit_loop();
+  void commit_group(std::vector<std::unique_ptr<PreparedTxn>>& group);
+  Status write_data(std::vector<std::unique_ptr<PreparedTxn>>& group);
+  Status device_flush();
+  Status commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group);
+  void publish(std::vector<std::unique_ptr<PreparedTxn>>& group);
+  Status apply_deferred(std::vector<std::unique_ptr<PreparedTxn>>& group);
+  Status retire_deferred_records();
+  void fail_store(const Status& st);
+  void crash_point(CrashPoint p) {
+    if (opts_.crash_hook) opts_.crash_hook(p);
+  }
+
+  BlockStoreOptions opts_;
+  Superblock sb_;
+  std::unique_ptr<UringDevice> dev_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::shared_ptr<rocksdb::Cache> block_cache_;
+
+  std::mutex queue_mu_;
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;                 // commit thread waits for queue_
+  std::condition_variable done_cv_;                 // flush() and the throttle wait for done_seq_
+  std::deque<std::unique_ptr<PreparedTxn>> queue_;  // mu_
+  uint64_t last_seq_ = 0;                           // mu_: last prepared
+  uint64_t done_seq_ = 0;                           // mu_: last fully committed
+  bool stopping_ = false;                           // mu_
+  Status failed_;                                   // mu_: set when the store can no longer commit
+
+  struct OverlayEntry {
+    OnodeRef onode;  // nullptr: removed by a not-yet-committed transaction
+    uint64_t seq;
+  };
+  std::map<std::string, OverlayEntry> overlay_;        // mu_: onodes of prepared, uncommitted txns
+  std::map<CollectionId, uint64_t> coll_overlay_seq_;  // mu_
+  std::set<CollectionId> colls_latest_;                // mu_
+  std::set<CollectionId> colls_committed_;             // mu_
+  std::unique_ptr<OnodeCache> cache_;                  // mu_
+  std::unique_ptr<Allocator> alloc_;                   // mu_
+  std::unique_ptr<AllocBitmap> bitmap_;                // mu_: the state of the latest prepared txn
+  uint64_t next_nid_ = 1;                              // mu_
+  struct PendingRange {
+    uint64_t count;
+    BufferPtr data;
+  };
+  std::map<uint64_t, PendingRange> pending_new_;    // mu_: new data not yet on the device
+  std::map<uint64_t, BufferPtr> pending_deferred_;  // mu_: deferred blocks not yet in place
+
+  // Commit thread only.
+  std::vector<uint64_t> retired_deferred_;  // 'D' records applied in place, to delete
+  bool device_dirty_ = false;               // writes since the last device flush
+  std::thread commit_thread_;
+
+  std::atomic<uint64_t> checksum_errors_{0};
+  std::atomic<uint64_t> committed_txns_{0};
+  std::atomic<uint64_t> commit_groups_{0};
+  std::atomic<uint64_t> deferred_writes_{0};
+};
+
+}  // namespace cairn::store

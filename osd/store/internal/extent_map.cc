@@ -1,0 +1,106 @@
+#include "osd/store/internal/extent_map.h"
+
+namespace cairn::store {
+
+std::optional<BlockRef> ExtentMap::lookup(uint64_t lblock) const {
+  auto it = m_.upper_bound(lblock);
+  if (it == m_.begin()) return std::nullopt;
+  --it;
+  uint64_t i = lblock - it->first;
+  if (i >= it->second.crcs.size()) return std::nullopt;
+  return BlockRef{it->second.dev_block + i, it->second.crcs[i]};
+}
+
+void ExtentMap::split_at(uint64_t lblock) {
+  auto it = m_.upper_bound(lblock);
+  if (it == m_.begin()) return;
+  --it;
+  uint64_t start = it->first;
+  Extent& e = it->second;
+  if (lblock == start || lblock >= start + e.crcs.size()) return;
+  uint64_t cut = lblock - start;
+  Extent tail;
+  tail.dev_block = e.dev_block + cut;
+  tail.crcs.assign(e.crcs.begin() + static_cast<long>(cut), e.crcs.end());
+  e.crcs.resize(cut);
+  m_.emplace(lblock, std::move(tail));
+}
+
+std::vector<DevExtent> ExtentMap::punch(uint64_t begin, uint64_t end) {
+  std::vector<DevExtent> freed;
+  if (begin >= end) return freed;
+  split_at(begin);
+  split_at(end);
+  auto it = m_.lower_bound(begin);
+  while (it != m_.end() && it->first < end) {
+    freed.push_back(DevExtent{it->second.dev_block, it->second.crcs.size()});
+    it = m_.erase(it);
+  }
+  return freed;
+}
+
+void ExtentMap::insert(uint64_t lblock, uint64_t dev_block, std::vector<uint32_t> crcs) {
+  if (crcs.empty()) return;
+  // Merge with the previous extent when both sides are contiguous: keeps onodes small.
+  auto it = m_.lower_bound(lblock);
+  if (it != m_.begin()) {
+    auto prev = std::prev(it);
+    uint64_t n = prev->second.crcs.size();
+    if (prev->first + n == lblock && prev->second.dev_block + n == dev_block) {
+      prev->second.crcs.insert(prev->second.crcs.end(), crcs.begin(), crcs.end());
+      return;
+    }
+  }
+  m_.emplace(lblock, Extent{dev_block, std::move(crcs)});
+}
+
+bool ExtentMap::set_crc(uint64_t lblock, uint32_t crc) {
+  auto it = m_.upper_bound(lblock);
+  if (it == m_.begin()) return false;
+  --it;
+  uint64_t i = lblock - it->first;
+  if (i >= it->second.crcs.size()) return false;
+  it->second.crcs[i] = crc;
+  return true;
+}
+
+uint64_t ExtentMap::mapped_blocks() const {
+  uint64_t n = 0;
+  for (const auto& [l, e] : m_) n += e.crcs.size();
+  return n;
+}
+
+void ExtentMap::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.u32(static_cast<uint32_t>(m_.size()));
+  for (const auto& [lblock, ext] : m_) {
+    e.u64(lblock);
+    e.u64(ext.dev_block);
+    e.put(ext.crcs);
+  }
+  e.end_struct(m);
+}
+
+void ExtentMap::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "ExtentMap");
+  m_.clear();
+  uint32_t n = d.count(20);
+  uint64_t next_free = 0;  // first logical block after the previous extent
+  for (uint32_t i = 0; i < n && !d.failed(); ++i) {
+    uint64_t lblock = d.u64();
+    Extent ext;
+    ext.dev_block = d.u64();
+    d.get(ext.crcs);
+    if (d.failed()) break;
+    uint64_t len = ext.crcs.size();
+    if (len == 0 || lblock < next_free || lblock + len < lblock || ext.dev_block + len < ext.dev_block) {
+      d.fail("extent map: empty, overlapping or overflowing extent");
+      break;
+    }
+    next_free = lblock + len;
+    m_.emplace(lblock, std::move(ext));
+  }
+  d.end_struct(s);
+}
+
+}  // namespace cairn::store
