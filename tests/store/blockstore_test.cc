@@ -1,0 +1,210 @@
+// BlockStore behaviour that MemStore does not have: checksums against bit rot, a
+// full device, deferred overwrites, identity and corruption checks at mount.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "osd/store/block_store.h"
+#include "store_test_util.h"
+
+namespace cairn::store {
+namespace {
+
+using testing::bl;
+using testing::oid;
+using testing::pattern;
+
+class BlockStoreTest : public ::testing::Test {
+ protected:
+  void format(uint64_t bytes) {
+    opts_.path = dir_.path();
+    opts_.device_bytes = bytes;
+    opts_.cache_bytes = 8ull << 20;
+    ASSERT_TRUE(BlockStore::mkfs(opts_).ok());
+    mount();
+    Transaction t;
+    t.create_collection(c_);
+    ASSERT_TRUE(apply(std::move(t)).ok());
+  }
+  void mount() {
+    auto s = BlockStore::open(opts_);
+    ASSERT_TRUE(s.ok()) << s.status().to_string();
+    store_ = std::move(*s);
+  }
+  Status apply(Transaction t) { return apply_transaction(*store_, c_, std::move(t)); }
+  Status write(const ObjectId& o, uint64_t off, const std::string& data) {
+    Transaction t;
+    t.write(c_, o, off, bl(data));
+    return apply(std::move(t));
+  }
+  void expect_fsck_clean(bool deep = true) {
+    store_.reset();
+    auto r = BlockStore::fsck(opts_, deep);
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    EXPECT_TRUE(r->clean()) << (r->errors.empty() ? "" : r->errors[0]);
+    mount();
+  }
+  // Offset in the block file of the first occurrence of `needle`.
+  off_t find_on_device(const std::string& needle) {
+    int fd = ::open((dir_.path() + "/block").c_str(), O_RDONLY);
+    std::string buf(1 << 20, '\0');
+    off_t found = -1;
+    for (off_t off = 0; found < 0; off += static_cast<off_t>(buf.size() - needle.size())) {
+      ssize_t n = pread(fd, buf.data(), buf.size(), off);
+      if (n <= 0) break;
+      size_t at = std::string_view(buf.data(), static_cast<size_t>(n)).find(needle);
+      if (at != std::string::npos) found = off + static_cast<off_t>(at);
+    }
+    ::close(fd);
+    return found;
+  }
+  void flip_byte(off_t at) {
+    int fd = ::open((dir_.path() + "/block").c_str(), O_RDWR);
+    char c;
+    ASSERT_EQ(pread(fd, &c, 1, at), 1);
+    c ^= 0x5a;
+    ASSERT_EQ(pwrite(fd, &c, 1, at), 1);
+    fsync(fd);
+    ::close(fd);
+  }
+
+  testing::TempDir dir_;
+  BlockStoreOptions opts_;
+  std::unique_ptr<BlockStore> store_;
+  CollectionId c_{3, 1};
+};
+
+TEST_F(BlockStoreTest, BitRotReadsFailWithEioNeverWrongBytes) {
+  format(32ull << 20);
+  std::string data = pattern(3 * 4096, 'r');
+  data.replace(5000, 16, "NEEDLE-IN-BLOCK1");
+  ASSERT_TRUE(write(oid("rot"), 0, data).ok());
+  ASSERT_TRUE(write(oid("fine"), 0, pattern(8192, 'f')).ok());
+  store_.reset();
+  off_t at = find_on_device("NEEDLE-IN-BLOCK1");
+  ASSERT_GE(at, 0);
+  flip_byte(at + 3);
+  mount();
+  EXPECT_EQ(store_->read(c_, oid("rot"), 0, 0).code(), Errc::kIo);
+  EXPECT_EQ(store_->read(c_, oid("rot"), 4096, 10).code(), Errc::kIo);
+  auto first = store_->read(c_, oid("rot"), 0, 4096);  // block 0 is intact
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->to_string(), data.substr(0, 4096));
+  EXPECT_TRUE(store_->read(c_, oid("fine"), 0, 0).ok());
+  EXPECT_GE(store_->stats().checksum_errors, 2u);
+  // A partial overwrite of the bad block must not launder it into good data.
+  EXPECT_EQ(write(oid("rot"), 4100, "x").code(), Errc::kIo);
+  store_.reset();
+  auto r = BlockStore::fsck(opts_, true);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->bad_checksums, 1u);
+  EXPECT_FALSE(r->clean());
+  // Rewriting the whole block repairs it (what recovery from a replica does).
+  mount();
+  ASSERT_TRUE(write(oid("rot"), 4096, data.substr(4096, 4096)).ok());
+  auto fixed = store_->read(c_, oid("rot"), 0, 0);
+  ASSERT_TRUE(fixed.ok());
+  EXPECT_EQ(fixed->to_string(), data);
+}
+
+TEST_F(BlockStoreTest, FullDeviceFailsCleanlyAndRecovers) {
+  format(16ull << 20);
+  std::string mib = pattern(1 << 20, 'm');
+  int written = 0;
+  Status st;
+  while ((st = write(oid("o" + std::to_string(written)), 0, mib)).ok()) ++written;
+  EXPECT_EQ(st.code(), Errc::kNoSpace);
+  EXPECT_GE(written, 14);
+  auto fs = store_->statfs();
+  ASSERT_TRUE(fs.ok());
+  EXPECT_LT(fs->available, 1u << 20);
+  // A transaction that does not fit leaves no trace, not even its first op.
+  Transaction t;
+  t.write(c_, oid("partial"), 0, bl("small")).write(c_, oid("big"), 0, bl(mib));
+  EXPECT_EQ(apply(std::move(t)).code(), Errc::kNoSpace);
+  EXPECT_EQ(store_->stat(c_, oid("partial")).code(), Errc::kNotFound);
+  // Small overwrites in place still work on a full device (deferred path).
+  ASSERT_TRUE(write(oid("o0"), 100, "in place").ok());
+  std::string o0 = mib;
+  o0.replace(100, 8, "in place");
+  for (int i = 0; i < written; ++i) {
+    auto r = store_->read(c_, oid("o" + std::to_string(i)), 0, 0);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->to_string() == (i == 0 ? o0 : mib)) << i;
+  }
+  expect_fsck_clean();
+  Transaction rm;
+  rm.remove(c_, oid("o1")).remove(c_, oid("o2"));
+  ASSERT_TRUE(apply(std::move(rm)).ok());
+  ASSERT_TRUE(store_->flush().ok());
+  EXPECT_TRUE(write(oid("again"), 0, mib).ok());
+  expect_fsck_clean();
+  auto again = store_->read(c_, oid("again"), 0, 0);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->to_string() == mib);
+}
+
+TEST_F(BlockStoreTest, SmallOverwritesAreDeferredAndSurviveRemount) {
+  format(32ull << 20);
+  std::string data = pattern(64 * 1024, 'd');
+  ASSERT_TRUE(write(oid("d"), 0, data).ok());
+  for (int i = 0; i < 50; ++i) {
+    std::string patch = "patch" + std::to_string(i);
+    uint64_t off = static_cast<uint64_t>(i) * 1237 % 60000;
+    ASSERT_TRUE(write(oid("d"), off, patch).ok());
+    data.replace(off, patch.size(), patch);
+  }
+  EXPECT_GE(store_->stats().deferred_writes, 1u);
+  auto r = store_->read(c_, oid("d"), 0, 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->to_string() == data);
+  expect_fsck_clean();
+  auto r2 = store_->read(c_, oid("d"), 0, 0);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_TRUE(r2->to_string() == data);
+}
+
+TEST_F(BlockStoreTest, MkfsRefusesFormattedAndMountChecksIdentity) {
+  format(16ull << 20);
+  store_.reset();
+  EXPECT_EQ(BlockStore::mkfs(opts_).code(), Errc::kExists);
+  // A superblock with a flipped byte is refused, not trusted.
+  flip_byte(20);
+  auto bad = BlockStore::open(opts_);
+  EXPECT_EQ(bad.code(), Errc::kCorrupt);
+  flip_byte(20);
+  mount();
+  // Another store's device with this store's metadata: refused.
+  testing::TempDir other;
+  BlockStoreOptions o2 = opts_;
+  o2.path = other.path();
+  ASSERT_TRUE(BlockStore::mkfs(o2).ok());
+  store_.reset();
+  BlockStoreOptions mixed = opts_;
+  mixed.device = other.path() + "/block";
+  EXPECT_EQ(BlockStore::open(mixed).code(), Errc::kCorrupt);
+}
+
+TEST_F(BlockStoreTest, FsckCleanAfterMixedWorkload) {
+  format(64ull << 20);
+  for (int i = 0; i < 200; ++i) {
+    Transaction t;
+    ObjectId o = oid("w" + std::to_string(i % 13));
+    t.write(c_, o, static_cast<uint64_t>(i * 7919 % 200000), bl(pattern(1 + i * 613 % 70000, char(i))));
+    if (i % 5 == 0) t.truncate(c_, o, static_cast<uint64_t>(i * 104729 % 150000));
+    if (i % 7 == 0) t.zero(c_, o, 4096, 20000);
+    if (i % 11 == 0) t.remove(c_, o);
+    if (i % 17 == 0) t.clone(c_, oid("w0"), oid("clone"));
+    Status st = apply(std::move(t));
+    EXPECT_TRUE(st.ok() || st.code() == Errc::kNotFound) << st.to_string();
+  }
+  expect_fsck_clean();
+  auto fs = store_->statfs();
+  ASSERT_TRUE(fs.ok());
+  EXPECT_EQ(fs->used + fs->available, fs->total);
+}
+
+}  // namespace
+}  // namespace cairn::store

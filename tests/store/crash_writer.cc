@@ -1,0 +1,67 @@
+// store_crash_writer: runs the deterministic workload against a BlockStore and
+// writes the index of every transaction whose commit was reported, as 8 bytes
+// to stdout (a pipe). The crash test kills it with SIGKILL, or it stops itself
+// with _exit at a chosen CrashPoint.
+//
+//   store_crash_writer PATH SEED START COUNT INFLIGHT [CRASH_POINT NTH]
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
+#include "osd/store/block_store.h"
+#include "workload.h"
+
+using namespace cairn;
+using namespace cairn::store;
+
+int main(int argc, char** argv) {
+  if (argc != 6 && argc != 8) {
+    std::fprintf(stderr, "usage: %s PATH SEED START COUNT INFLIGHT [CRASH_POINT NTH]\n", argv[0]);
+    return 2;
+  }
+  BlockStoreOptions opts;
+  opts.path = argv[1];
+  opts.cache_bytes = 16ull << 20;
+  uint64_t seed = std::strtoull(argv[2], nullptr, 10), start = std::strtoull(argv[3], nullptr, 10);
+  uint64_t count = std::strtoull(argv[4], nullptr, 10), inflight = std::strtoull(argv[5], nullptr, 10);
+  if (argc == 8) {
+    int point = std::atoi(argv[6]);
+    auto nth = std::make_shared<std::atomic<long>>(std::atol(argv[7]));
+    opts.crash_hook = [point, nth](CrashPoint p) {
+      if (static_cast<int>(p) == point && --*nth <= 0) _exit(0);
+    };
+  }
+  auto store = BlockStore::open(opts);
+  if (!store.ok()) {
+    std::fprintf(stderr, "open: %s\n", store.status().to_string().c_str());
+    return 1;
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t outstanding = 0;
+  for (uint64_t i = start; i < start + count; ++i) {
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return outstanding < inflight; });
+      ++outstanding;
+    }
+    (*store)->queue_transaction(testing::kWorkloadColl, testing::make_workload_txn(seed, i),
+                                [&, i](Status st) {
+                                  if (!st.ok()) {
+                                    std::fprintf(stderr, "txn %llu failed: %s\n",
+                                                 static_cast<unsigned long long>(i), st.to_string().c_str());
+                                    _exit(3);
+                                  }
+                                  if (write(1, &i, sizeof(i)) != sizeof(i)) _exit(4);
+                                  std::lock_guard lock(mu);
+                                  --outstanding;
+                                  cv.notify_one();
+                                });
+  }
+  Status st = (*store)->flush();
+  return st.ok() ? 0 : 1;
+}
