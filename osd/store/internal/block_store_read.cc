@@ -6,6 +6,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "common/checksum.h"
 #include "osd/store/internal/block_store_impl.h"
 #include "osd/store/internal/keys.h"
 
@@ -71,8 +72,12 @@ Result<BufferList> BlockStoreImpl::read(const CollectionId& cid, const ObjectId&
     for (uint64_t b = b0; b < b1 && !pending_deferred_.empty(); ++b) {
       auto ref = o->extents.lookup(b);
       if (!ref) continue;
+      // Only contents this onode vouches for: a deferred block of a transaction
+      // still in flight has another crc, and the device still has ours.
       auto d = pending_deferred_.find(ref->dev_block);
-      if (d != pending_deferred_.end()) deferred[b] = d->second;
+      if (d != pending_deferred_.end() && crc32c(0, d->second.data(), kBlockSize) == ref->crc) {
+        deferred[b] = d->second;
+      }
     }
   }
   BufferPtr buf = BufferPtr::create_aligned((b1 - b0) * kBlockSize);
