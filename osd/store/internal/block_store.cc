@@ -24,6 +24,9 @@ bool needs_drain(const Transaction& txn) {
 }  // namespace
 
 void BlockStoreImpl::queue_transaction(const CollectionId&, Transaction txn, CommitCallback on_commit) {
+  std::vector<std::optional<PrebuiltWrite>> pre;
+  pre.reserve(txn.ops().size());
+  for (const auto& op : txn.ops()) pre.push_back(prebuild_write(op));
   std::lock_guard qlock(queue_mu_);
   std::unique_lock lock(mu_);
   // Backpressure: bounded memory for data in flight.
@@ -38,10 +41,8 @@ void BlockStoreImpl::queue_transaction(const CollectionId&, Transaction txn, Com
   } else {
     TxnBuilder b(*this, seq);
     Status st;
-    for (const auto& op : txn.ops()) {
-      st = b.apply(op);
-      if (!st.ok()) break;
-    }
+    for (size_t i = 0; i < txn.ops().size() && st.ok(); ++i)
+      st = b.apply(txn.ops()[i], pre[i] ? &*pre[i] : nullptr);
     if (st.ok()) {
       prepared = b.finish();
     } else {

@@ -26,102 +26,127 @@ rocksdb::WriteOptions sync_write(bool sync) {
   wo.sync = sync;
   return wo;
 }
-
-// Submits callbacks-counting I/O and waits for all of it on the owning thread.
-struct IoWait {
-  size_t outstanding = 0;
-  Status first_error;
-  BlockDevice::Callback cb() {
-    ++outstanding;
-    return [this](Status st) {
-      --outstanding;
-      if (!st.ok() && first_error.ok()) first_error = std::move(st);
-    };
-  }
-};
 }  // namespace
 
+std::unique_ptr<CommitGroup> BlockStoreImpl::take_group(bool block) {
+  std::unique_lock lock(mu_);
+  if (block) work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+  if (queue_.empty()) return nullptr;
+  auto g = std::make_unique<CommitGroup>();
+  while (!queue_.empty() && g->txns.size() < opts_.max_group_txns) {
+    g->txns.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return g;
+}
+
 void BlockStoreImpl::commit_loop() {
-  std::vector<std::unique_ptr<PreparedTxn>> group;
+  std::unique_ptr<CommitGroup> cur;
   for (;;) {
-    {
-      std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) break;  // stopping and drained
-      while (!queue_.empty() && group.size() < opts_.max_group_txns) {
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    commit_group(group);
-    group.clear();
+    if (!cur) cur = take_group(true);
+    if (!cur) break;  // stopping and drained
+    std::unique_ptr<CommitGroup> next;
+    commit_group(*cur, next);
+    cur = std::move(next);
     bool idle;
     {
       std::lock_guard lock(mu_);
       idle = queue_.empty();
     }
-    // Nothing else to carry the deletion of applied 'D' records: do it now so they
-    // do not pile up (and so a clean shutdown leaves none behind).
-    if (idle && !retired_deferred_.empty()) {
+    // Nothing else will carry the deletion of applied 'D' records: do it now so
+    // they do not pile up (and so a clean shutdown leaves none behind).
+    if (!cur && idle && !retired_deferred_.empty()) {
       Status st = retire_deferred_records();
       if (!st.ok()) fail_store(st);
     }
   }
 }
 
-void BlockStoreImpl::commit_group(std::vector<std::unique_ptr<PreparedTxn>>& group) {
+void BlockStoreImpl::commit_group(CommitGroup& g, std::unique_ptr<CommitGroup>& next) {
   Status st;
   {
     std::lock_guard lock(mu_);
     st = failed_;
   }
-  if (st.ok()) st = write_data(group);
+  if (st.ok() && !g.submitted) submit_data(g);
+  if (st.ok()) st = wait_data(g);
   if (st.ok()) crash_point(CrashPoint::kAfterDataWrite);
-  if (st.ok()) st = device_flush();
+  // 'D' records are deleted in batches: each deletion needs a device flush first.
+  bool retire = retired_deferred_.size() >= kRetireBatch;
+  if (st.ok() && (g.writes > 0 || retire)) st = device_flush();
   if (st.ok()) crash_point(CrashPoint::kAfterDataFlush);
-  if (st.ok()) st = commit_kv(group);
+  // Pipelining: the next group's data goes to the device while this one's
+  // metadata commits. Its blocks were allocated before this group's frees were
+  // released, so they cannot overlap anything this group still references.
+  if (st.ok() && (next = take_group(false))) submit_data(*next);
+  if (st.ok()) st = commit_kv(g.txns, retire);
   if (!st.ok()) {
     fail_store(st);
-    for (auto& t : group) {
+    for (auto& t : g.txns) {
       if (t->on_commit)
         t->on_commit(t->status.ok() ? error(Errc::kIo, "store failed: " + st.message()) : t->status);
     }
     std::lock_guard lock(mu_);
-    done_seq_ = group.back()->seq;
+    done_seq_ = g.txns.back()->seq;
     done_cv_.notify_all();
     return;
   }
+  if (retire) release_held();
   crash_point(CrashPoint::kAfterKvCommit);
-  publish(group);
-  for (auto& t : group) {
+  publish(g.txns);
+  for (auto& t : g.txns) {
     if (t->on_commit) t->on_commit(t->status);
   }
-  Status dst = apply_deferred(group);
+  Status dst = apply_deferred(g.txns);
   if (!dst.ok()) fail_store(dst);
   std::lock_guard lock(mu_);
-  for (auto& t : group) {
-    for (const DevExtent& e : t->freed) alloc_->release(e);
+  for (auto& t : g.txns) {
+    for (const DevExtent& e : t->freed) release_or_hold(e);
   }
-  done_seq_ = group.back()->seq;
+  done_seq_ = g.txns.back()->seq;
   done_cv_.notify_all();
 }
 
-Status BlockStoreImpl::write_data(std::vector<std::unique_ptr<PreparedTxn>>& group) {
-  IoWait wait;
-  for (auto& t : group) {
-    for (const DataWrite& w : t->writes) dev_->write(w.block * kBlockSize, BufferList(w.data), wait.cb());
+void BlockStoreImpl::release_or_hold(const DevExtent& e) {
+  // A block named by a 'D' record that is still in RocksDB would be overwritten by
+  // that record's replay after a crash: it may not be reused until the record is gone.
+  auto it = retired_blocks_.lower_bound(e.block);
+  if (it != retired_blocks_.end() && *it < e.block + e.count) {
+    held_.push_back(e);
+  } else {
+    alloc_->release(e);
   }
-  if (wait.outstanding == 0) return ok_status();
-  device_dirty_ = true;
+}
+
+void BlockStoreImpl::release_held() {
+  std::lock_guard lock(mu_);
+  for (const DevExtent& e : held_) alloc_->release(e);
+  held_.clear();
+  retired_blocks_.clear();
+}
+
+void BlockStoreImpl::submit_data(CommitGroup& g) {
+  for (auto& t : g.txns) {
+    for (const DataWrite& w : t->writes) {
+      dev_->write(w.block * kBlockSize, BufferList(w.data), g.io.cb());
+      ++g.writes;
+    }
+  }
+  if (g.writes > 0) device_dirty_ = true;
+  g.submitted = true;
+}
+
+Status BlockStoreImpl::wait_data(CommitGroup& g) {
+  if (g.writes == 0) return ok_status();
   CAIRN_RETURN_IF_ERROR(dev_->run_until_idle());
   std::lock_guard lock(mu_);
-  for (auto& t : group) {
+  for (auto& t : g.txns) {
     for (const DataWrite& w : t->writes) {
       auto it = pending_new_.find(w.block);
       if (it != pending_new_.end() && it->second.data.data() == w.data.data()) pending_new_.erase(it);
     }
   }
-  return wait.first_error;
+  return g.io.first_error;
 }
 
 Status BlockStoreImpl::device_flush() {
@@ -133,10 +158,10 @@ Status BlockStoreImpl::device_flush() {
   return wait.first_error;
 }
 
-Status BlockStoreImpl::commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group) {
+Status BlockStoreImpl::commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group, bool retire) {
   // Records applied in place by earlier groups: the flush above made their data durable.
   bool unsynced = false;
-  if (!retired_deferred_.empty()) {
+  if (retire && !retired_deferred_.empty()) {
     unsynced = true;
     rocksdb::WriteBatch del;
     for (uint64_t seq : retired_deferred_) del.Delete(keys::deferred_key(seq));
@@ -210,6 +235,7 @@ Status BlockStoreImpl::apply_deferred(std::vector<std::unique_ptr<PreparedTxn>>&
     if (it != pending_deferred_.end() && it->second.data() == data.data()) pending_deferred_.erase(it);
   }
   retired_deferred_.insert(retired_deferred_.end(), seqs.begin(), seqs.end());
+  for (const auto& [blk, data] : blocks) retired_blocks_.insert(blk);
   return ok_status();
 }
 
@@ -220,6 +246,7 @@ Status BlockStoreImpl::retire_deferred_records() {
   rocksdb::Status rs = db_->Write(sync_write(true), &del);
   if (!rs.ok()) return error(Errc::kIo, "rocksdb write: " + rs.ToString());
   retired_deferred_.clear();
+  release_held();
   return ok_status();
 }
 

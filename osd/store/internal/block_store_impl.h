@@ -54,6 +54,31 @@ struct PreparedTxn {
   ObjectStore::CommitCallback on_commit;
 };
 
+// Callbacks counting I/O of one commit group; the owner thread waits for them.
+struct IoWait {
+  size_t outstanding = 0;
+  Status first_error;
+  BlockDevice::Callback cb() {
+    ++outstanding;
+    return [this](Status st) {
+      --outstanding;
+      if (!st.ok() && first_error.ok()) first_error = std::move(st);
+    };
+  }
+};
+
+// Transactions committed together by one synced RocksDB write.
+struct CommitGroup {
+  std::vector<std::unique_ptr<PreparedTxn>> txns;
+  IoWait io;  // its new-data writes (callbacks point here: never moved)
+  size_t writes = 0;
+  bool submitted = false;  // data writes already handed to the ring
+};
+
+// 'D' records deleted per batch: each deletion needs a device flush first, so
+// doing 64 at once keeps small overwrites at about one sync per commit group.
+inline constexpr size_t kRetireBatch = 64;
+
 class BlockStoreImpl final : public BlockStore {
  public:
   static Status format(const BlockStoreOptions& opts);
@@ -106,10 +131,14 @@ class BlockStoreImpl final : public BlockStore {
 
   // ---- commit thread (block_store_commit.cc) ----
   void commit_loop();
-  void commit_group(std::vector<std::unique_ptr<PreparedTxn>>& group);
-  Status write_data(std::vector<std::unique_ptr<PreparedTxn>>& group);
+  std::unique_ptr<CommitGroup> take_group(bool block);
+  void commit_group(CommitGroup& g, std::unique_ptr<CommitGroup>& next);
+  void submit_data(CommitGroup& g);
+  Status wait_data(CommitGroup& g);
   Status device_flush();
-  Status commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group);
+  Status commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group, bool retire);
+  void release_or_hold(const DevExtent& e);  // mu_ held
+  void release_held();
   void publish(std::vector<std::unique_ptr<PreparedTxn>>& group);
   Status apply_deferred(std::vector<std::unique_ptr<PreparedTxn>>& group);
   Status retire_deferred_records();
@@ -156,6 +185,8 @@ class BlockStoreImpl final : public BlockStore {
 
   // Commit thread only.
   std::vector<uint64_t> retired_deferred_;  // 'D' records applied in place, to delete
+  std::set<uint64_t> retired_blocks_;       // blocks those records name (mu_ for writes too)
+  std::vector<DevExtent> held_;             // mu_: freed blocks waiting for their records' deletion
   bool device_dirty_ = false;               // writes since the last device flush
   std::thread commit_thread_;
 

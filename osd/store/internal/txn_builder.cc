@@ -74,38 +74,63 @@ Status TxnBuilder::fill_block(const Onode& o, uint64_t lblock, char* dst) {
   return ok_status();
 }
 
-Status TxnBuilder::write_deferred(Onode& o, uint64_t b0, const BufferPtr& buf) {
-  for (uint64_t i = 0; i < buf.size() / kBlockSize; ++i) {
+std::optional<PrebuiltWrite> prebuild_write(const Transaction::Op& op) {
+  uint64_t len = op.data.size();
+  if (op.type != Transaction::OpType::kWrite || len == 0 || op.off % kBlockSize || len % kBlockSize) {
+    return std::nullopt;
+  }
+  PrebuiltWrite p;
+  if (op.data.num_segments() == 1 && op.data.is_aligned()) {
+    p.buf = op.data.segments()[0];  // zero-copy: the caller's buffer is already aligned
+  } else {
+    p.buf = BufferPtr::create_aligned(len);
+    op.data.copy_out(0, len, p.buf.data());
+  }
+  p.crcs.resize(len / kBlockSize);
+  for (size_t i = 0; i < p.crcs.size(); ++i) p.crcs[i] = block_crc(p.buf.data() + i * kBlockSize);
+  return p;
+}
+
+Status TxnBuilder::write_deferred(Onode& o, uint64_t b0, const BufferPtr& buf,
+                                  const std::vector<uint32_t>& crcs) {
+  for (uint64_t i = 0; i < crcs.size(); ++i) {
     BufferPtr blk = buf.slice(i * kBlockSize, kBlockSize);
     auto ref = o.extents.lookup(b0 + i);
-    o.extents.set_crc(b0 + i, block_crc(blk.data()));
+    o.extents.set_crc(b0 + i, crcs[i]);
     txn_->deferred[ref->dev_block] = blk;
     written_[ref->dev_block] = blk;
   }
   return ok_status();
 }
 
-Status TxnBuilder::write_new(Onode& o, uint64_t b0, uint64_t nb, const BufferPtr& buf) {
+Status TxnBuilder::write_new(Onode& o, uint64_t b0, const BufferPtr& buf, const std::vector<uint32_t>& crcs) {
+  uint64_t nb = crcs.size();
   CAIRN_ASSIGN_OR_RETURN(std::vector<DevExtent> exts, s_.alloc_->allocate(nb));
   allocated_.insert(allocated_.end(), exts.begin(), exts.end());
   std::vector<DevExtent> freed = o.extents.punch(b0, b0 + nb);
   txn_->freed.insert(txn_->freed.end(), freed.begin(), freed.end());
   uint64_t pos = 0;
   for (const DevExtent& e : exts) {
-    std::vector<uint32_t> crcs(e.count);
-    for (uint64_t j = 0; j < e.count; ++j) {
-      BufferPtr blk = buf.slice((pos + j) * kBlockSize, kBlockSize);
-      crcs[j] = block_crc(blk.data());
-      written_[e.block + j] = blk;
-    }
-    o.extents.insert(b0 + pos, e.block, std::move(crcs));
+    for (uint64_t j = 0; j < e.count; ++j)
+      written_[e.block + j] = buf.slice((pos + j) * kBlockSize, kBlockSize);
+    o.extents.insert(b0 + pos, e.block,
+                     std::vector<uint32_t>(crcs.begin() + static_cast<long>(pos),
+                                           crcs.begin() + static_cast<long>(pos + e.count)));
     txn_->writes.push_back(DataWrite{e.block, e.count, buf.slice(pos * kBlockSize, e.count * kBlockSize)});
     pos += e.count;
   }
   return ok_status();
 }
 
-Status TxnBuilder::write_range(Onode& o, uint64_t off, const char* src, uint64_t len) {
+Status TxnBuilder::write_blocks(Onode& o, uint64_t b0, const BufferPtr& buf,
+                                const std::vector<uint32_t>& crcs) {
+  bool deferred = buf.size() <= s_.opts_.deferred_max_bytes;
+  for (uint64_t b = b0; deferred && b < b0 + crcs.size(); ++b) deferred = o.extents.lookup(b).has_value();
+  if (deferred) return write_deferred(o, b0, buf, crcs);
+  return write_new(o, b0, buf, crcs);
+}
+
+Status TxnBuilder::write_range(Onode& o, uint64_t off, const BufferList* src, uint64_t len) {
   if (len == 0) return ok_status();
   uint64_t b0 = off / kBlockSize, b1 = (off + len + kBlockSize - 1) / kBlockSize, nb = b1 - b0;
   BufferPtr buf = BufferPtr::create_aligned(nb * kBlockSize);
@@ -116,14 +141,13 @@ Status TxnBuilder::write_range(Onode& o, uint64_t off, const char* src, uint64_t
     CAIRN_RETURN_IF_ERROR(fill_block(o, b1 - 1, buf.data() + (nb - 1) * kBlockSize));
   }
   if (src) {
-    std::memcpy(buf.data() + head, src, len);
+    src->copy_out(0, len, buf.data() + head);
   } else {
     std::memset(buf.data() + head, 0, len);
   }
-  bool deferred = len <= s_.opts_.deferred_max_bytes;
-  for (uint64_t b = b0; deferred && b < b1; ++b) deferred = o.extents.lookup(b).has_value();
-  if (deferred) return write_deferred(o, b0, buf);
-  return write_new(o, b0, nb, buf);
+  std::vector<uint32_t> crcs(nb);
+  for (uint64_t i = 0; i < nb; ++i) crcs[i] = block_crc(buf.data() + i * kBlockSize);
+  return write_blocks(o, b0, buf, crcs);
 }
 
 void TxnBuilder::zero_range(Onode& o, uint64_t off, uint64_t len, Status& st) {
@@ -140,7 +164,7 @@ void TxnBuilder::zero_range(Onode& o, uint64_t off, uint64_t len, Status& st) {
     st = write_range(o, full_e * kBlockSize, nullptr, end - full_e * kBlockSize);
 }
 
-Status TxnBuilder::apply_data(const Transaction::Op& op) {
+Status TxnBuilder::apply_data(const Transaction::Op& op, const PrebuiltWrite* pre) {
   using T = Transaction::OpType;
   uint64_t len = op.type == T::kWrite ? op.data.size() : op.type == T::kZero ? op.len : 0;
   if (op.off > kMaxObjectBytes || len > kMaxObjectBytes - op.off) {
@@ -149,8 +173,8 @@ Status TxnBuilder::apply_data(const Transaction::Op& op) {
   CAIRN_ASSIGN_OR_RETURN(Onode * o, mut(op.cid, op.oid, true));
   Status st;
   if (op.type == T::kWrite) {
-    BufferPtr flat = op.data.contiguous();
-    st = write_range(*o, op.off, flat.data(), flat.size());
+    st = pre ? write_blocks(*o, op.off / kBlockSize, pre->buf, pre->crcs)
+             : write_range(*o, op.off, &op.data, len);
     if (st.ok() && len > 0) o->size = std::max(o->size, op.off + len);
   } else if (op.type == T::kZero) {
     if (len > 0) zero_range(*o, op.off, len, st);
@@ -254,7 +278,7 @@ Status TxnBuilder::apply_clone(const Transaction::Op& op) {
       CAIRN_ASSIGN_OR_RETURN(BufferPtr blk, block_content(ext.dev_block + i, ext.crcs[i]));
       std::memcpy(buf.data() + i * kBlockSize, blk.data(), kBlockSize);
     }
-    CAIRN_RETURN_IF_ERROR(write_new(*dst, lblock, n, buf));
+    CAIRN_RETURN_IF_ERROR(write_new(*dst, lblock, buf, ext.crcs));
   }
   // The pipeline was drained: the source's omap is all in RocksDB.
   std::string prefix = keys::omap_prefix(src->nid);
@@ -283,7 +307,7 @@ Status TxnBuilder::apply_move(const Transaction::Op& op) {
   return ok_status();
 }
 
-Status TxnBuilder::apply(const Transaction::Op& op) {
+Status TxnBuilder::apply(const Transaction::Op& op, const PrebuiltWrite* pre) {
   using T = Transaction::OpType;
   switch (op.type) {
     case T::kCreateCollection:
@@ -291,7 +315,7 @@ Status TxnBuilder::apply(const Transaction::Op& op) {
     case T::kTouch:
     case T::kWrite:
     case T::kZero:
-    case T::kTruncate: return apply_data(op);
+    case T::kTruncate: return apply_data(op, pre);
     case T::kRemove: {
       CAIRN_ASSIGN_OR_RETURN(Onode * o, mut(op.cid, op.oid, false));
       return apply_remove(keys::onode_key(op.cid, op.oid), *o);

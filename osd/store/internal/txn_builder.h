@@ -7,11 +7,23 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "osd/store/internal/block_store_impl.h"
 
 namespace cairn::store {
+
+// A block-aligned write's data in an aligned buffer with its block crcs, built
+// before the store's lock is taken (copying and checksumming large writes is
+// the bulk of prepare's CPU and needs no store state).
+struct PrebuiltWrite {
+  BufferPtr buf;
+  std::vector<uint32_t> crcs;
+};
+// Nullopt unless `op` is a write of whole blocks.
+std::optional<PrebuiltWrite> prebuild_write(const Transaction::Op& op);
 
 class TxnBuilder {
  public:
@@ -19,7 +31,8 @@ class TxnBuilder {
     txn_->seq = seq;
   }
 
-  Status apply(const Transaction::Op& op);
+  // `pre`: prebuild_write(op), when it had one.
+  Status apply(const Transaction::Op& op, const PrebuiltWrite* pre = nullptr);
   std::unique_ptr<PreparedTxn> finish();
   void abort();
 
@@ -31,7 +44,7 @@ class TxnBuilder {
   Result<BufferPtr> block_content(uint64_t dev_block, uint32_t crc);
 
   Status apply_collection(const Transaction::Op& op);
-  Status apply_data(const Transaction::Op& op);
+  Status apply_data(const Transaction::Op& op, const PrebuiltWrite* pre);
   Status apply_omap(const Transaction::Op& op);
   Status apply_remove(const std::string& key, Onode& o);
   Status apply_clone(const Transaction::Op& op);
@@ -39,10 +52,12 @@ class TxnBuilder {
 
   // Writes [off, off+len) of `o` (src == nullptr writes zeros): deferred in place
   // when small and already allocated, else to freshly allocated blocks.
-  Status write_range(Onode& o, uint64_t off, const char* src, uint64_t len);
+  Status write_range(Onode& o, uint64_t off, const BufferList* src, uint64_t len);
+  // Whole blocks [b0, b0 + buf.size() / 4 KiB) with their crcs.
+  Status write_blocks(Onode& o, uint64_t b0, const BufferPtr& buf, const std::vector<uint32_t>& crcs);
   Status fill_block(const Onode& o, uint64_t lblock, char* dst);
-  Status write_deferred(Onode& o, uint64_t b0, const BufferPtr& buf);
-  Status write_new(Onode& o, uint64_t b0, uint64_t nb, const BufferPtr& buf);
+  Status write_deferred(Onode& o, uint64_t b0, const BufferPtr& buf, const std::vector<uint32_t>& crcs);
+  Status write_new(Onode& o, uint64_t b0, const BufferPtr& buf, const std::vector<uint32_t>& crcs);
   void zero_range(Onode& o, uint64_t off, uint64_t len, Status& st);
 
   BlockStoreImpl& s_;

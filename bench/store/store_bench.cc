@@ -1,0 +1,200 @@
+// store_bench: BlockStore rates next to raw O_DIRECT io_uring I/O on a file of the
+// same size in the same directory (the ratio is what matters).
+//
+//   store_bench [--dir DIR] [--size BYTES] [--seconds S]
+//
+// Both files are written in full first, as fio lays out its file, so neither side
+// pays for the file system allocating blocks during the run.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "bench_util.h"
+#include "common/env.h"
+#include "common/log.h"
+#include "osd/store/block_store.h"
+
+using namespace cairn;
+using namespace cairn::bench;
+using store::BlockStore;
+using store::CollectionId;
+using store::ObjectId;
+using store::Transaction;
+
+namespace {
+
+const CollectionId kColl{1, 0};
+constexpr uint64_t kObjectBytes = 4ull << 20;  // like RADOS/RBD's default object size
+
+ObjectId obj(const std::string& prefix, uint64_t i) {
+  return ObjectId{static_cast<uint32_t>(i * 2654435761u), "", prefix + std::to_string(i), store::kHeadSnap};
+}
+
+bool prefill(const std::string& path, uint64_t bytes) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return false;
+  std::string chunk(8 << 20, '\x11');
+  for (uint64_t off = 0; off < bytes; off += chunk.size()) {
+    if (pwrite(fd, chunk.data(), std::min<uint64_t>(chunk.size(), bytes - off), static_cast<off_t>(off)) <
+        0) {
+      ::close(fd);
+      return false;
+    }
+  }
+  fsync(fd);
+  ::close(fd);
+  return true;
+}
+
+// Keeps `qd` transactions in flight for `seconds` or `max_ops`; make(i) builds transaction i.
+Sample store_writes(BlockStore& s, const char* name, uint32_t qd, double seconds, uint64_t max_ops,
+                    uint64_t bytes_per_op, const std::function<Transaction(uint64_t)>& make) {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t inflight = 0, done = 0, failed = 0;
+  Meter m;
+  uint64_t i = 0;
+  for (; i < max_ops && m.elapsed() < seconds; ++i) {
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return inflight < qd; });
+      ++inflight;
+    }
+    s.queue_transaction(kColl, make(i), [&](Status st) {
+      std::lock_guard lock(mu);
+      --inflight;
+      ++done;
+      if (!st.ok()) ++failed;
+      cv.notify_one();
+    });
+  }
+  (void)s.flush();
+  if (failed) std::fprintf(stderr, "%s: %llu transactions failed\n", name, (unsigned long long)failed);
+  return m.finish(name, done, done * bytes_per_op);
+}
+
+// `threads` readers (store reads are synchronous: threads stand in for queue depth).
+Sample store_reads(BlockStore& s, const char* name, uint32_t threads, double seconds, uint64_t objects,
+                   uint32_t bs, bool random) {
+  std::atomic<uint64_t> ops{0}, errors{0};
+  Meter m;
+  std::vector<std::thread> ts;
+  for (uint32_t t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      SeededRandom r(t + 1);
+      uint64_t seq = t;
+      while (m.elapsed() < seconds) {
+        uint64_t o, off;
+        if (random) {
+          o = r.uniform(objects);
+          off = r.uniform(kObjectBytes / bs) * bs;
+        } else {
+          uint64_t n = seq++ * threads % (objects * (kObjectBytes / bs));
+          o = n / (kObjectBytes / bs);
+          off = n % (kObjectBytes / bs) * bs;
+        }
+        if (!s.read(kColl, obj("s", o), off, bs).ok()) errors++;
+        ops++;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  if (errors) std::fprintf(stderr, "%s: %llu reads failed\n", name, (unsigned long long)errors.load());
+  return m.finish(name, ops, ops * bs);
+}
+
+void run_store(const std::string& dir, uint64_t size, double seconds) {
+  store::BlockStoreOptions o;
+  o.path = dir + "/store";
+  std::filesystem::create_directories(o.path);
+  if (!prefill(o.path + "/block", size) || !BlockStore::mkfs(o).ok()) {
+    std::fprintf(stderr, "store mkfs failed\n");
+    return;
+  }
+  auto opened = BlockStore::open(o);
+  if (!opened.ok()) return;
+  BlockStore& s = **opened;
+  Transaction c;
+  c.create_collection(kColl);
+  (void)apply_transaction(s, kColl, std::move(c));
+  BufferList mib = BufferList::copy_of(std::string(1 << 20, 'w'));
+  BufferList four_k = BufferList::copy_of(std::string(4096, 'k'));
+  // Sequential 1 MiB writes fill 4 MiB objects; they are the data the other runs use.
+  uint64_t max_seq = size / 2 / (1 << 20);
+  Sample seq = store_writes(s, "store 1MiB seq write QD8", 8, seconds * 4, max_seq, 1 << 20, [&](uint64_t i) {
+    Transaction t;
+    t.write(kColl, obj("s", i / 4), (i % 4) << 20, mib);
+    return t;
+  });
+  seq.print();
+  uint64_t objects = seq.ops / 4;
+  store_writes(s, "store 4MiB write (new objects) QD4", 4, seconds, size / 4 / kObjectBytes, kObjectBytes,
+               [&](uint64_t i) {
+                 Transaction t;
+                 BufferList four_m;
+                 for (int k = 0; k < 4; ++k) four_m.append(mib);
+                 t.write(kColl, obj("m", i), 0, four_m);
+                 return t;
+               })
+      .print();
+  SeededRandom r(7);
+  store_writes(s, "store 4KiB rand overwrite QD32", 32, seconds, ~0ull, 4096, [&](uint64_t) {
+    Transaction t;
+    t.write(kColl, obj("s", r.uniform(objects)), r.uniform(kObjectBytes / 4096) * 4096, four_k);
+    return t;
+  }).print();
+  store_writes(s, "store 4KiB new objects QD32", 32, seconds, 100000, 4096, [&](uint64_t i) {
+    Transaction t;
+    t.write(kColl, obj("n", i), 0, four_k);
+    return t;
+  }).print();
+  store_reads(s, "store 4KiB rand read 32 threads", 32, seconds, objects, 4096, true).print();
+  store_reads(s, "store 1MiB seq read 8 threads", 8, seconds, objects, 1 << 20, false).print();
+  auto st = s.stats();
+  std::printf("store: %llu txns in %llu synced commit groups (%.1f txns/group), %llu deferred blocks\n",
+              (unsigned long long)st.committed_txns, (unsigned long long)st.commit_groups,
+              st.commit_groups ? double(st.committed_txns) / double(st.commit_groups) : 0.0,
+              (unsigned long long)st.deferred_writes);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  log::set_all_levels(log::Level::kWarn);
+  std::string dir = "/tmp";
+  uint64_t size = 2ull << 30;
+  double seconds = 5;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--dir") dir = argv[i + 1];
+    if (a == "--size") size = std::strtoull(argv[i + 1], nullptr, 0);
+    if (a == "--seconds") seconds = std::atof(argv[i + 1]);
+  }
+  char tmpl[4096];
+  std::snprintf(tmpl, sizeof(tmpl), "%s/cairn-store-bench-XXXXXX", dir.c_str());
+  if (!mkdtemp(tmpl)) return 1;
+  std::string work = tmpl;
+  std::printf("store_bench: dir %s, file %llu MiB, %.0f s per run\n", work.c_str(),
+              (unsigned long long)(size >> 20), seconds);
+  RawConfig raw{work + "/raw.img", size, seconds};
+  if (!prefill(raw.path, size)) return 1;
+  raw_run(raw, "raw 1MiB seq write QD8", true, false, 1 << 20, 8, 0).print();
+  raw_run(raw, "raw 1MiB seq write QD8 fsync/8", true, false, 1 << 20, 8, 8).print();
+  raw_run(raw, "raw 4MiB seq write QD4 fsync/4", true, false, 4 << 20, 4, 4).print();
+  raw_run(raw, "raw 4KiB rand write QD32", true, true, 4096, 32, 0).print();
+  raw_run(raw, "raw 4KiB rand write QD32 fsync/32", true, true, 4096, 32, 32).print();
+  raw_run(raw, "raw 4KiB rand read QD32", false, true, 4096, 32, 0).print();
+  raw_run(raw, "raw 1MiB seq read QD8", false, false, 1 << 20, 8, 0).print();
+  std::filesystem::remove(raw.path);
+  run_store(work, size, seconds);
+  std::filesystem::remove_all(work);
+  return 0;
+}
