@@ -69,7 +69,11 @@ void BlockStoreImpl::commit_group(CommitGroup& g, std::unique_ptr<CommitGroup>& 
     st = failed_;
   }
   if (st.ok() && !g.submitted) submit_data(g);
-  if (st.ok()) st = wait_data(g);
+  if (g.submitted) {
+    // Even on a failed store: the ring's callbacks point into `g`, so they must run first.
+    Status w = wait_data(g);
+    if (st.ok()) st = w;
+  }
   if (st.ok()) crash_point(CrashPoint::kAfterDataWrite);
   // 'D' records are deleted in batches: each deletion needs a device flush first.
   bool retire = retired_deferred_.size() >= kRetireBatch;
