@@ -55,6 +55,7 @@ class Compiler {
     if (it != index_.end()) return it->second;
     DomainSet ds;
     find_domains(root, type, cls, ds, 0);
+    for (const Leaf& l : ds.leaves) ds.uniform = ds.uniform && l.weight == ds.leaves[0].weight;
     uint32_t idx = static_cast<uint32_t>(out_.sets.size());
     out_.sets.push_back(std::move(ds));
     index_.emplace(std::move(key), idx);

@@ -31,6 +31,7 @@ struct Domain {
 struct DomainSet {
   std::vector<Domain> domains;
   std::vector<Leaf> leaves;
+  bool uniform = true;  // every leaf has the same crush weight: order by hash alone
 };
 
 struct CompiledStep {

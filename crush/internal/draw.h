@@ -42,4 +42,10 @@ inline bool beats(const Draw& a, const Draw& b) {
   return a.leaf < b.leaf;
 }
 
+// The same order for two draws of equal weight, from the hashes alone: -log2 is
+// non-increasing in h, so the larger hash never has the larger clock.
+inline bool hash_beats(uint64_t ha, ItemId la, uint64_t hb, ItemId lb) {
+  return ha != hb ? ha > hb : la < lb;
+}
+
 }  // namespace cairn::crush::internal
