@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "osd/store/internal/block_store_impl.h"
+#include "osd/store/internal/deferred_record.h"
 #include "osd/store/internal/keys.h"
 
 namespace cairn::store {
@@ -167,9 +168,9 @@ Status BlockStoreImpl::replay_deferred() {
   size_t blocks = 0;
   for (it->Seek(std::string(1, keys::kDeferred)); it->Valid() && it->key()[0] == keys::kDeferred;
        it->Next()) {
-    auto rec = decode_from<std::map<uint64_t, BufferList>>(it->value().ToStringView());
+    auto rec = decode_from<DeferredRecord>(it->value().ToStringView());
     if (!rec.ok()) return rec.status().with_context("deferred record");
-    for (auto& [blk, data] : *rec) {
+    for (auto& [blk, data] : rec->blocks) {
       if (blk < sb_.data_start_block || blk >= sb_.total_blocks() || data.size() != kBlockSize) {
         return error(Errc::kCorrupt, "deferred record outside the data area");
       }

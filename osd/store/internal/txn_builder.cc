@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/checksum.h"
+#include "osd/store/internal/deferred_record.h"
 #include "osd/store/internal/keys.h"
 
 namespace cairn::store {
@@ -365,9 +366,9 @@ std::unique_ptr<PreparedTxn> TxnBuilder::finish() {
   }
   for (uint64_t g : groups) b.Put(keys::bitmap_key(g), s_.bitmap_->group_value(g));
   if (!txn_->deferred.empty()) {
-    std::map<uint64_t, BufferList> rec;
+    DeferredRecord rec;
     for (const auto& [blk, data] : txn_->deferred) {
-      rec[blk] = BufferList(data);
+      rec.blocks[blk] = BufferList(data);
       s_.pending_deferred_[blk] = data;
     }
     b.Put(keys::deferred_key(txn_->seq), encode_to_buffer(rec).to_string());
