@@ -1,6 +1,6 @@
 // Whole-range analysis of a rule: the mappings of many inputs, per-device
 // utilization, and what moves between two maps. Used by cairn-crushtool and the
-// property tests; pure functions of their arguments.
+// property tests. Thread-safety: pure functions of their arguments.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Ready-made maps for tools, tests and benchmarks.
+// Ready-made maps for tools, tests and benchmarks. Thread-safety: pure functions.
 #pragma once
 
 #include <cstdint>

@@ -17,6 +17,9 @@ Status check_types(const CrushMap& m) {
   for (const auto& [id, name] : m.types) {
     if (id >= kMaxTypes) return bad("type id " + std::to_string(id) + " out of range");
     if (!internal::valid_name(name)) return bad("bad type name '" + name + "'");
+    // A bucket line starts with its type name: keywords would be ambiguous in text.
+    if (name == "tunable" || name == "type" || name == "device" || name == "rule")
+      return bad("type name '" + name + "' is reserved");
     if (!names.insert(name).second) return bad("duplicate type name " + name);
   }
   return ok_status();

@@ -191,6 +191,26 @@ rule two_racks {
   }
 }
 
+TEST(CrushMap, EditsKeepTheMapValid) {
+  CrushMap m = built(2, 2);
+  EXPECT_EQ(add_osd(m, 0, "host0", kWeightOne).code(), Errc::kExists);
+  EXPECT_EQ(add_osd(m, 9, "nohost", kWeightOne).code(), Errc::kNotFound);
+  EXPECT_EQ(m.add_device(9, "osd.0", kWeightOne, "", std::nullopt).code(), Errc::kInvalid);  // name taken
+  EXPECT_EQ(m.add_bucket(-9, "rack0", 0, std::nullopt).code(), Errc::kInvalid);              // device type
+  ASSERT_TRUE(m.add_bucket(-9, "rack0", 3, -1).ok());
+  EXPECT_EQ(m.parent(-9), -1);
+  EXPECT_EQ(m.weight(-1), 4 * kWeightOne);
+  ASSERT_TRUE(add_osd(m, 4, "host1", 0x8000).ok());
+  EXPECT_EQ(m.weight(-3), 0x28000u);
+  EXPECT_EQ(m.ancestor_of_type(4, 6), -1);
+  EXPECT_EQ(m.next_device_id(), 5);
+  EXPECT_EQ(m.next_bucket_id(), -10);
+  ASSERT_TRUE(m.remove_device(4).ok());
+  EXPECT_EQ(m.remove_device(4).code(), Errc::kNotFound);
+  m.types[7] = "rule";
+  EXPECT_EQ(m.validate().code(), Errc::kInvalid);
+}
+
 TEST(CrushMapper, UnknownRuleIsAnError) {
   auto r = mapper(built(3, 4)).map(42, 0, 3);
   EXPECT_EQ(r.code(), Errc::kNotFound);
