@@ -10,6 +10,7 @@
 //   touch              creates the object empty if absent.
 //   write(off, data)   creates the object if absent; extends size to off+len.
 //   zero(off, len)     creates if absent; bytes read as 0; extends size like write.
+//                      (A write or zero of length 0 creates the object, nothing more.)
 //   truncate(size)     creates if absent; shrinking drops data, growing reads as 0.
 //   remove             kNotFound if absent; drops data, xattrs and omap.
 //   setattrs/rmattr    object must exist (rmattr of a missing name is kNotFound).

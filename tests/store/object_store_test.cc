@@ -154,6 +154,19 @@ TYPED_TEST(ObjectStoreTest, ZeroAndTruncate) {
   EXPECT_EQ(st->size, 9000u);
 }
 
+TYPED_TEST(ObjectStoreTest, EmptyWritesCreateButDoNotExtend) {
+  ObjectId o = oid("empty");
+  Transaction t;
+  t.write(this->c_, o, 9000, BufferList()).zero(this->c_, o, 20000, 0);
+  ASSERT_TRUE(this->apply(std::move(t)).ok());
+  auto st = this->store_->stat(this->c_, o);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->size, 0u);
+  // A one-byte tail past a hole: the hole reads as zeros.
+  ASSERT_TRUE(this->write(o, 8191, "z").ok());
+  EXPECT_EQ(this->read_all(o), std::string(8191, '\0') + "z");
+}
+
 TYPED_TEST(ObjectStoreTest, RemoveAndTouch) {
   ObjectId o = oid("rm");
   Transaction t;
