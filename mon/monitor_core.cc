@@ -9,6 +9,9 @@ namespace cairn::mon {
 MonitorCore::MonitorCore(Paxos& paxos, PaxosStore& store) : paxos_(paxos), store_(store) {}
 
 void MonitorCore::add_service(std::unique_ptr<Service> s) {
+  s->bind([this](KvTxn t, std::function<void(Status)> done) {
+    return paxos_.propose(std::move(t), std::move(done));
+  });
   s->refresh(store_);
   services_.push_back(std::move(s));
 }
@@ -34,6 +37,7 @@ void MonitorCore::handle_command(const MonCommand& cmd, ReplyFn done) {
   }
   for (auto& s : services_) {
     if (!s->owns(cmd.args)) continue;
+    if (s->command_async(cmd, done)) return;
     auto r = s->command(cmd, reply);
     if (!r.ok()) {
       reply.out.clear();

@@ -5,6 +5,7 @@
 // Thread-safety: owned by the monitor's Paxos thread, like Paxos itself.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,7 +29,14 @@ struct HealthCheck {
 
 class Service {
  public:
+  using ReplyFn = std::function<void(MonCommandReply)>;
+  // Proposes a transaction through Paxos; `done` runs when it commits (ok) or
+  // cannot (EAGAIN: leadership lost). Refused at once when not the leader.
+  using ProposeFn = std::function<Status(KvTxn, std::function<void(Status)>)>;
+
   virtual ~Service() = default;
+  // Called once when the service is added to a monitor.
+  virtual void bind(ProposeFn propose) { propose_ = std::move(propose); }
   virtual std::string_view name() const = 0;
   // Reloads cached state after commits (and once at start).
   virtual void refresh(const PaxosStore& store) = 0;
@@ -38,9 +46,16 @@ class Service {
   // the current state and return the transaction to propose; `reply` is sent once
   // it commits. Errors are values (sent back as the reply's code and text).
   virtual Result<std::optional<KvTxn>> command(const MonCommand& cmd, MonCommandReply& reply) = 0;
+  // Services that batch changes themselves (the OSD map: one epoch per proposal)
+  // take the command here and reply through `done` when its change commits.
+  // Returns false to use command() instead; `done` is moved from only on true.
+  virtual bool command_async(const MonCommand& /*cmd*/, ReplyFn& /*done*/) { return false; }
   // Periodic work on the leader (e.g. marking OSDs out): append transactions.
   virtual void tick(uint64_t /*now_ms*/, std::vector<KvTxn>& /*out*/) {}
   virtual void health(std::vector<HealthCheck>& /*out*/) const {}
+
+ protected:
+  ProposeFn propose_;
 };
 
 }  // namespace cairn::mon
