@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mon/config_service.h"
+#include "mon/monmap.h"
 
 namespace cairn::mon {
 namespace {
@@ -103,6 +104,38 @@ TEST(MonCommandWire, RoundTripAndGarbage) {
   EXPECT_EQ(r->args, c.args);
   EXPECT_TRUE(r->json);
   EXPECT_FALSE(decode_from<MonCommand>(std::string("\x01\x01\xff\xff\xff\x7f", 6)).ok());
+}
+
+}  // namespace
+}  // namespace cairn::mon
+
+namespace cairn::mon {
+namespace {
+
+TEST(MonMap, ParseSortAndRanks) {
+  auto m = MonMap::parse("c=127.0.0.1:6791,a=127.0.0.1:6789,b=127.0.0.1:6790", "fs");
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  EXPECT_EQ(m->size(), 3);
+  EXPECT_EQ(*m->rank_of("a"), 0);
+  EXPECT_EQ(*m->rank_of("c"), 2);
+  EXPECT_FALSE(m->rank_of("d").has_value());
+  EXPECT_EQ(m->to_string(), "a=127.0.0.1:6789,b=127.0.0.1:6790,c=127.0.0.1:6791");
+  auto r = decode_from<MonMap>(encode_to_buffer(*m));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->mons, m->mons);
+}
+
+TEST(MonMap, BadInput) {
+  EXPECT_FALSE(MonMap::parse("", "f").ok());
+  EXPECT_FALSE(MonMap::parse("a", "f").ok());
+  EXPECT_FALSE(MonMap::parse("a=nohostport", "f").ok());
+  EXPECT_FALSE(MonMap::parse("a=1.2.3.4:0", "f").ok());
+  EXPECT_FALSE(MonMap::parse("a=1.2.3.4:70000", "f").ok());
+  EXPECT_FALSE(MonMap::parse("a=1.2.3.4:1,a=1.2.3.4:2", "f").ok());
+  EXPECT_FALSE(MonMap::parse("=1.2.3.4:1", "f").ok());
+  MonMap unsorted;
+  unsorted.mons = {{"b", "x:1"}, {"a", "x:2"}};
+  EXPECT_FALSE(decode_from<MonMap>(encode_to_buffer(unsorted)).ok());
 }
 
 }  // namespace

@@ -1,0 +1,45 @@
+// The monitor map: who the monitors are and where. Rank = position in name order.
+//
+// Clients find monitors through `mon_host` in cairn.conf; monitors learn their
+// peers from the monmap written at --mkfs (`mon_initial_members`). Membership is
+// fixed by that map for now: adding and removing monitors through the Paxos log
+// is not implemented yet (docs/paxos.md, known weaknesses).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/encoding.h"
+#include "common/status.h"
+
+namespace cairn::mon {
+
+struct MonInfo {
+  std::string name;  // "a" for mon.a
+  std::string addr;  // "127.0.0.1:6789"
+  bool operator==(const MonInfo&) const = default;
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+struct MonMap {
+  uint32_t epoch = 1;
+  std::string fsid;
+  std::vector<MonInfo> mons;  // sorted by name
+
+  int size() const { return static_cast<int>(mons.size()); }
+  std::optional<int> rank_of(std::string_view name) const;
+  // "a=127.0.0.1:6789,b=127.0.0.1:6790" (names unique, 1..9 monitors).
+  static Result<MonMap> parse(std::string_view members, std::string fsid);
+  std::string to_string() const;
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+// Splits "host:port" (IPv4 or a name; [v6]:port); kInvalid with a reason.
+Status parse_host_port(std::string_view addr, std::string& host, uint16_t& port);
+
+}  // namespace cairn::mon
