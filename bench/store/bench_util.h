@@ -53,6 +53,6 @@ struct RawConfig {
 
 // fio-like O_DIRECT io_uring runs on a plain file: the baseline.
 Sample raw_run(const RawConfig& cfg, const char* name, bool write, bool random, uint32_t bs, uint32_t qd,
-               uint32_t fsync_every);
+               uint32_t fsync_every, bool dsync = false);
 
 }  // namespace cairn::bench

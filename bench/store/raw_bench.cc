@@ -10,8 +10,8 @@
 namespace cairn::bench {
 
 Sample raw_run(const RawConfig& cfg, const char* name, bool write, bool random, uint32_t bs, uint32_t qd,
-               uint32_t fsync_every) {
-  auto dev = store::UringDevice::open(cfg.path, {256, false});
+               uint32_t fsync_every, bool dsync) {
+  auto dev = store::UringDevice::open(cfg.path, {256, false, dsync});
   if (!dev.ok()) {
     std::fprintf(stderr, "raw open: %s\n", dev.status().to_string().c_str());
     return Sample{name};

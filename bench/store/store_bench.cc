@@ -111,9 +111,10 @@ Sample store_reads(BlockStore& s, const char* name, uint32_t threads, double sec
   return m.finish(name, ops, ops * bs);
 }
 
-void run_store(const std::string& dir, uint64_t size, double seconds) {
+void run_store(const std::string& dir, uint64_t size, double seconds, bool dsync) {
   store::BlockStoreOptions o;
   o.path = dir + "/store";
+  o.dsync_data_writes = dsync;
   std::filesystem::create_directories(o.path);
   if (!prefill(o.path + "/block", size) || !BlockStore::mkfs(o).ok()) {
     std::fprintf(stderr, "store mkfs failed\n");
@@ -167,16 +168,22 @@ void run_store(const std::string& dir, uint64_t size, double seconds) {
 
 }  // namespace
 
+void run_raw(const RawConfig& raw);
+
 int main(int argc, char** argv) {
   log::set_all_levels(log::Level::kWarn);
   std::string dir = "/tmp";
   uint64_t size = 2ull << 30;
   double seconds = 5;
+  std::string only;  // "raw" or "store": run one half
+  bool dsync = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
+    if (a == "--only") only = argv[i + 1];
     if (a == "--dir") dir = argv[i + 1];
     if (a == "--size") size = std::strtoull(argv[i + 1], nullptr, 0);
     if (a == "--seconds") seconds = std::atof(argv[i + 1]);
+    if (a == "--dsync") dsync = std::string(argv[i + 1]) == "1";
   }
   char tmpl[4096];
   std::snprintf(tmpl, sizeof(tmpl), "%s/cairn-store-bench-XXXXXX", dir.c_str());
@@ -185,16 +192,22 @@ int main(int argc, char** argv) {
   std::printf("store_bench: dir %s, file %llu MiB, %.0f s per run\n", work.c_str(),
               (unsigned long long)(size >> 20), seconds);
   RawConfig raw{work + "/raw.img", size, seconds};
-  if (!prefill(raw.path, size)) return 1;
+  if (only != "store" && !prefill(raw.path, size)) return 1;
+  if (only != "store") run_raw(raw);
+  std::filesystem::remove(raw.path);
+  if (only != "raw") run_store(work, size, seconds, dsync);
+  std::filesystem::remove_all(work);
+  return 0;
+}
+
+void run_raw(const RawConfig& raw) {
   raw_run(raw, "raw 1MiB seq write QD8", true, false, 1 << 20, 8, 0).print();
   raw_run(raw, "raw 1MiB seq write QD8 fsync/8", true, false, 1 << 20, 8, 8).print();
   raw_run(raw, "raw 4MiB seq write QD4 fsync/4", true, false, 4 << 20, 4, 4).print();
   raw_run(raw, "raw 4KiB rand write QD32", true, true, 4096, 32, 0).print();
   raw_run(raw, "raw 4KiB rand write QD32 fsync/32", true, true, 4096, 32, 32).print();
+  raw_run(raw, "raw 4KiB rand write QD32 dsync", true, true, 4096, 32, 0, true).print();
+  raw_run(raw, "raw 1MiB seq write QD8 dsync", true, false, 1 << 20, 8, 0, true).print();
   raw_run(raw, "raw 4KiB rand read QD32", false, true, 4096, 32, 0).print();
   raw_run(raw, "raw 1MiB seq read QD8", false, false, 1 << 20, 8, 0).print();
-  std::filesystem::remove(raw.path);
-  run_store(work, size, seconds);
-  std::filesystem::remove_all(work);
-  return 0;
 }

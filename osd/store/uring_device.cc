@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -45,6 +46,7 @@ Result<std::unique_ptr<UringDevice>> UringDevice::open(const std::string& path, 
     dev->size_ = static_cast<uint64_t>(st.st_size);
   }
   dev->queue_depth_ = opts.queue_depth;
+  dev->dsync_writes_ = opts.dsync_writes;
   dev->ring_ = std::make_unique<io_uring>();
   int rc = io_uring_queue_init(opts.queue_depth, dev->ring_.get(), 0);
   if (rc < 0) {
@@ -126,6 +128,7 @@ void UringDevice::submit_backlog() {
       case Request::Kind::kRead: io_uring_prep_read(sqe, fd_, r->rbuf.data(), r->len, r->off); break;
       case Request::Kind::kWrite:
         io_uring_prep_writev(sqe, fd_, r->iov.data(), static_cast<unsigned>(r->iov.size()), r->off);
+        if (dsync_writes_) sqe->rw_flags = RWF_DSYNC;
         break;
       case Request::Kind::kFlush: io_uring_prep_fsync(sqe, fd_, IORING_FSYNC_DATASYNC); break;
     }

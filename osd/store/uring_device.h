@@ -33,6 +33,9 @@ class UringDevice final : public BlockDevice {
   struct Options {
     uint32_t queue_depth = kDefaultQueueDepth;
     bool read_only = false;
+    // Every write is RWF_DSYNC (FUA where the device has it): durable when it
+    // completes, so callers need no separate flush.
+    bool dsync_writes = false;
   };
   static Result<std::unique_ptr<UringDevice>> open(const std::string& path, const Options& opts);
   ~UringDevice() override;
@@ -51,6 +54,7 @@ class UringDevice final : public BlockDevice {
   Status run_until_idle();
   size_t in_flight() const { return in_kernel_ + backlog_.size(); }
   int event_fd() const { return event_fd_; }
+  bool dsync_writes() const { return dsync_writes_; }
 
   // Synchronous O_DIRECT read outside the ring; any thread.
   Status pread_direct(uint64_t off, void* buf, size_t len) const;
@@ -70,6 +74,7 @@ class UringDevice final : public BlockDevice {
   int event_fd_ = -1;
   uint64_t size_ = 0;
   uint32_t queue_depth_ = kDefaultQueueDepth;
+  bool dsync_writes_ = false;
   uint32_t in_kernel_ = 0;                        // owner thread
   std::deque<std::unique_ptr<Request>> backlog_;  // owner thread
 };

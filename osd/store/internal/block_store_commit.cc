@@ -136,7 +136,7 @@ void BlockStoreImpl::submit_data(CommitGroup& g) {
       ++g.writes;
     }
   }
-  if (g.writes > 0) device_dirty_ = true;
+  if (g.writes > 0 && !dev_->dsync_writes()) device_dirty_ = true;
   g.submitted = true;
 }
 
@@ -230,7 +230,7 @@ Status BlockStoreImpl::apply_deferred(std::vector<std::unique_ptr<PreparedTxn>>&
   for (const auto& [blk, data] : blocks) dev_->write(blk * kBlockSize, BufferList(data), wait.cb());
   CAIRN_RETURN_IF_ERROR(dev_->run_until_idle());
   CAIRN_RETURN_IF_ERROR(wait.first_error);
-  device_dirty_ = true;
+  if (!dev_->dsync_writes()) device_dirty_ = true;
   deferred_writes_ += blocks.size();
   crash_point(CrashPoint::kAfterDeferredApply);
   std::lock_guard lock(mu_);
