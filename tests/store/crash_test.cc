@@ -149,6 +149,8 @@ class CrashTest : public ::testing::Test {
     }
   }
 
+  void stop_at_each_step();
+
   testing::TempDir dir_;
   BlockStoreOptions opts_;
   MemStore model_;
@@ -170,7 +172,16 @@ TEST_F(CrashTest, RandomSigkillRounds) {
   EXPECT_GT(next, 100u) << "the workload barely ran";
 }
 
-TEST_F(CrashTest, StopAtEachWritePathStep) {
+TEST_F(CrashTest, StopAtEachWritePathStep) { stop_at_each_step(); }
+
+TEST_F(CrashTest, StopAtEachWritePathStepWithDsyncWrites) {
+  setenv("CAIRN_STORE_DSYNC", "1", 1);
+  opts_.dsync_data_writes = true;
+  stop_at_each_step();
+  unsetenv("CAIRN_STORE_DSYNC");
+}
+
+void CrashTest::stop_at_each_step() {
   uint64_t next = 0;
   for (int point = 0; point <= static_cast<int>(CrashPoint::kAfterDeferredApply); ++point) {
     for (int nth : {1, 4, 13}) {

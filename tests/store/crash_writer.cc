@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <string>
 
 #include "osd/store/block_store.h"
 #include "workload.h"
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
   BlockStoreOptions opts;
   opts.path = argv[1];
   opts.cache_bytes = 16ull << 20;
+  const char* dsync = std::getenv("CAIRN_STORE_DSYNC");
+  opts.dsync_data_writes = dsync && std::string(dsync) == "1";
   uint64_t seed = std::strtoull(argv[2], nullptr, 10), start = std::strtoull(argv[3], nullptr, 10);
   uint64_t count = std::strtoull(argv[4], nullptr, 10), inflight = std::strtoull(argv[5], nullptr, 10);
   if (argc == 8) {

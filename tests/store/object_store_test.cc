@@ -54,7 +54,7 @@ class ObjectStoreTest : public ::testing::Test {
   CollectionId c_{1, 0x2a};
 };
 
-using StoreTypes = ::testing::Types<MemStoreFactory, BlockStoreFactory>;
+using StoreTypes = ::testing::Types<MemStoreFactory, BlockStoreFactory, BlockStoreDsyncFactory>;
 TYPED_TEST_SUITE(ObjectStoreTest, StoreTypes);
 
 TYPED_TEST(ObjectStoreTest, CollectionsCreateListRemove) {

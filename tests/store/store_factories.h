@@ -15,7 +15,8 @@ struct MemStoreFactory {
 };
 
 // A 64 MiB sparse block file in a fresh temporary directory.
-struct BlockStoreFactory {
+template <bool kDsync>
+struct BlockStoreFactoryT {
   static constexpr bool kDurable = true;
   testing::TempDir dir;
   BlockStoreOptions options() const {
@@ -23,6 +24,7 @@ struct BlockStoreFactory {
     o.path = dir.path();
     o.device_bytes = 64ull << 20;
     o.cache_bytes = 16ull << 20;
+    o.dsync_data_writes = kDsync;
     return o;
   }
   std::unique_ptr<ObjectStore> open(bool fresh) {
@@ -32,5 +34,7 @@ struct BlockStoreFactory {
     return std::move(*s);
   }
 };
+using BlockStoreFactory = BlockStoreFactoryT<false>;
+using BlockStoreDsyncFactory = BlockStoreFactoryT<true>;
 
 }  // namespace cairn::store
