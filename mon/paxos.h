@@ -85,6 +85,9 @@ class Paxos {
   uint64_t promised_pn() const { return store_.promised_pn(); }
   int rank() const { return rank_; }
   size_t pending() const { return pending_.size(); }
+  // Leader only: the ranks that acknowledged the newest lease round a majority
+  // acknowledged (the leader included). Empty elsewhere.
+  const std::set<int>& quorum() const { return quorum_; }
 
  private:
   struct Pending {
@@ -157,6 +160,8 @@ class Paxos {
   std::map<uint64_t, uint64_t> lease_sent_ms_;  // lease round -> when sent
   std::map<uint64_t, std::set<int>> lease_acks_;
   uint64_t readable_until_ms_ = 0;
+  std::set<int> quorum_;
+  uint64_t quorum_seq_ = 0;
   uint64_t last_majority_ms_ = 0;
   uint64_t next_heartbeat_ms_ = 0;
 

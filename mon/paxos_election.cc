@@ -107,6 +107,8 @@ void Paxos::become_leader() {
   leader_pn_ = my_pn_;
   last_majority_ms_ = now_ms();
   readable_until_ms_ = 0;
+  quorum_.clear();
+  quorum_seq_ = 0;
   lease_acks_.clear();
   lease_sent_ms_.clear();
   CAIRN_LOG(kInfo, kMon) << "paxos: elected leader" << log::kv("rank", rank_) << log::kv("pn", my_pn_)
@@ -134,6 +136,8 @@ void Paxos::become_leader() {
 void Paxos::step_down(int new_leader, uint64_t seen_pn) {
   bool was_leader = role_ == Role::kLeader;
   role_ = Role::kFollower;
+  quorum_.clear();
+  quorum_seq_ = 0;
   leader_rank_ = new_leader;
   if (seen_pn > max_seen_pn_) max_seen_pn_ = seen_pn;
   readable_until_ms_ = 0;

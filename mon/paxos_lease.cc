@@ -22,6 +22,7 @@ void Paxos::send_lease() {
   if (majority() == 1) {
     readable_until_ms_ = now + cfg_.lease_ms * 8 / 10;
     last_majority_ms_ = now;
+    quorum_ = {rank_};
   }
   PaxosMsg m;
   m.op = PaxosOp::kLease;
@@ -78,6 +79,10 @@ void Paxos::on_lease_ack(int from, const PaxosMsg& m) {
   auto& acks = lease_acks_[m.lease_seq];
   acks.insert(from);
   if (static_cast<int>(acks.size()) >= majority()) {
+    if (m.lease_seq >= quorum_seq_) {
+      quorum_seq_ = m.lease_seq;
+      quorum_ = acks;
+    }
     readable_until_ms_ = std::max(readable_until_ms_, sent->second + cfg_.lease_ms * 8 / 10);
     last_majority_ms_ = std::max(last_majority_ms_, sent->second);
   }

@@ -74,6 +74,7 @@ TEST(PaxosSim, LeaderCrashFailsOverWithinSeconds) {
     ASSERT_GE(l2, 0) << "seed " << seed;
     EXPECT_NE(l2, l);
     EXPECT_LT(c.now_ms() - t0, 5000u) << "seed " << seed << ": failover took too long";
+    EXPECT_EQ(c.paxos(l2)->quorum().size(), 2u) << "the two survivors";
     for (int i = 0; i < 50; ++i) c.propose_one();
     c.restart(l);
     c.run_ms(3000);
