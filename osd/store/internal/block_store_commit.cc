@@ -68,8 +68,11 @@ void BlockStoreImpl::commit_group(CommitGroup& g, std::unique_ptr<CommitGroup>& 
     std::lock_guard lock(mu_);
     st = failed_;
   }
-  if (st.ok() && !g.submitted) submit_data(g);
-  if (g.submitted) {
+  // A group taken early (pipelined) grows with what queued up meanwhile: bigger
+  // groups, fewer syncs per transaction.
+  if (st.ok()) top_up(g);
+  if (st.ok()) submit_data(g);
+  if (g.submitted > 0) {
     // Even on a failed store: the ring's callbacks point into `g`, so they must run first.
     Status w = wait_data(g);
     if (st.ok()) st = w;
@@ -129,15 +132,22 @@ void BlockStoreImpl::release_held() {
   retired_blocks_.clear();
 }
 
+void BlockStoreImpl::top_up(CommitGroup& g) {
+  std::lock_guard lock(mu_);
+  while (!queue_.empty() && g.txns.size() < opts_.max_group_txns) {
+    g.txns.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+}
+
 void BlockStoreImpl::submit_data(CommitGroup& g) {
-  for (auto& t : g.txns) {
-    for (const DataWrite& w : t->writes) {
+  for (; g.submitted < g.txns.size(); ++g.submitted) {
+    for (const DataWrite& w : g.txns[g.submitted]->writes) {
       dev_->write(w.block * kBlockSize, BufferList(w.data), g.io.cb());
       ++g.writes;
     }
   }
   if (g.writes > 0 && !dev_->dsync_writes()) device_dirty_ = true;
-  g.submitted = true;
 }
 
 Status BlockStoreImpl::wait_data(CommitGroup& g) {

@@ -72,7 +72,7 @@ struct CommitGroup {
   std::vector<std::unique_ptr<PreparedTxn>> txns;
   IoWait io;  // its new-data writes (callbacks point here: never moved)
   size_t writes = 0;
-  bool submitted = false;  // data writes already handed to the ring
+  size_t submitted = 0;  // txns[0, submitted) have their data writes in the ring
 };
 
 // 'D' records deleted per batch: each deletion needs a device flush first, so
@@ -132,6 +132,7 @@ class BlockStoreImpl final : public BlockStore {
   // ---- commit thread (block_store_commit.cc) ----
   void commit_loop();
   std::unique_ptr<CommitGroup> take_group(bool block);
+  void top_up(CommitGroup& g);
   void commit_group(CommitGroup& g, std::unique_ptr<CommitGroup>& next);
   void submit_data(CommitGroup& g);
   Status wait_data(CommitGroup& g);
