@@ -159,6 +159,7 @@ void run_store(const std::string& dir, uint64_t size, double seconds, bool dsync
   }).print();
   store_reads(s, "store 4KiB rand read 32 threads", 32, seconds, objects, 4096, true).print();
   store_reads(s, "store 1MiB seq read 8 threads", 8, seconds, objects, 1 << 20, false).print();
+  store_reads(s, "store 4MiB seq read 4 threads", 4, seconds, objects, 4 << 20, false).print();
   auto st = s.stats();
   std::printf("store: %llu txns in %llu synced commit groups (%.1f txns/group), %llu deferred blocks\n",
               (unsigned long long)st.committed_txns, (unsigned long long)st.commit_groups,
@@ -210,4 +211,5 @@ void run_raw(const RawConfig& raw) {
   raw_run(raw, "raw 1MiB seq write QD8 dsync", true, false, 1 << 20, 8, 0, true).print();
   raw_run(raw, "raw 4KiB rand read QD32", false, true, 4096, 32, 0).print();
   raw_run(raw, "raw 1MiB seq read QD8", false, false, 1 << 20, 8, 0).print();
+  raw_run(raw, "raw 4MiB seq read QD4", false, false, 4 << 20, 4, 0).print();
 }

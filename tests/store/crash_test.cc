@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -29,7 +30,13 @@ namespace {
 
 using testing::kWorkloadColl;
 
-constexpr uint64_t kSeed = 20261122;
+// CAIRN_CRASH_SEED and CAIRN_CRASH_ROUNDS override these for longer soaks.
+uint64_t env_or(const char* name, uint64_t fallback) {
+  const char* v = std::getenv(name);
+  return v ? std::strtoull(v, nullptr, 10) : fallback;
+}
+const uint64_t kSeed = env_or("CAIRN_CRASH_SEED", 20261122);
+const int kRounds = static_cast<int>(env_or("CAIRN_CRASH_ROUNDS", 24));
 
 class CrashTest : public ::testing::Test {
  protected:
@@ -160,7 +167,7 @@ class CrashTest : public ::testing::Test {
 TEST_F(CrashTest, RandomSigkillRounds) {
   SeededRandom r(kSeed);
   uint64_t next = 0;
-  for (int round = 0; round < 24 && !HasFailure(); ++round) {
+  for (int round = 0; round < kRounds && !HasFailure(); ++round) {
     int kill_ms = 40 + static_cast<int>(r.uniform(400));
     uint64_t acked = run_writer(next, 1000000, std::nullopt, kill_ms);
     uint64_t start = next;
