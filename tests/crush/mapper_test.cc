@@ -28,6 +28,20 @@ TEST(CrushMapper, DeterministicAcrossBuildsAndPinned) {
   EXPECT_EQ(pinned, (std::vector<std::vector<ItemId>>{{2, 9, 7}, {11, 6, 3}, {2, 5, 11}, {8, 1, 6}}));
 }
 
+TEST(CrushMapper, PinnedWithMixedWeights) {
+  // Mixed weights take the fixed-point log path: pin it too.
+  CrushMap m = built(3, 4);
+  for (auto& [id, d] : m.devices) d.weight = static_cast<Weight>((id % 3 + 1) * 0x8000);
+  Mapper a = mapper(m);
+  std::vector<std::vector<ItemId>> host, osd;
+  for (uint32_t x = 0; x < 4; ++x) {
+    host.push_back(*a.map(kRuleReplicatedHost, x, 3));
+    osd.push_back(*a.map(kRuleReplicatedOsd, x, 3));
+  }
+  EXPECT_EQ(host, (std::vector<std::vector<ItemId>>{{2, 8, 7}, {11, 6, 3}, {2, 5, 11}, {8, 1, 6}}));
+  EXPECT_EQ(osd, (std::vector<std::vector<ItemId>>{{2, 8, 7}, {11, 6, 5}, {2, 5, 11}, {8, 1, 11}}));
+}
+
 void check_domains(const CrushMap& m, int32_t rule, uint32_t type, uint32_t num_rep, uint32_t inputs) {
   Mappings t = table(m, rule, inputs, num_rep);
   for (size_t i = 0; i < t.count(); ++i) {
