@@ -1,0 +1,54 @@
+#include "msg/internal/frame_reader.h"
+
+#include <cstring>
+
+namespace cairn::msg::internal {
+
+awaitable<Status> FrameReader::fill(size_t need) {
+  if (buffered() >= need) co_return ok_status();
+  if (buf_.empty() || buf_.size() - start_ < need) {
+    // Not enough room after start_: move the unread bytes to a buffer of our own.
+    // The old one is freed when the last message slicing it is.
+    BufferPtr fresh = BufferPtr::create(kBufferSize);
+    if (buffered()) std::memcpy(fresh.data(), buf_.data() + start_, buffered());
+    end_ = buffered();
+    start_ = 0;
+    buf_ = std::move(fresh);
+  }
+  while (buffered() < need) {
+    auto n = co_await stream_.read_some(buf_.data() + end_, buf_.size() - end_);
+    if (!n.ok()) co_return n.status();
+    end_ += *n;
+  }
+  co_return ok_status();
+}
+
+awaitable<Result<BufferList>> FrameReader::segment(size_t len) {
+  if (len == 0) co_return BufferList();
+  if (len <= buffered() || len <= kBufferSize / 2) {
+    CAIRN_CO_RETURN_IF_ERROR(co_await fill(len));
+    BufferList out(buf_.slice(start_, len));
+    start_ += len;
+    co_return out;
+  }
+  // Large: one buffer of exactly len bytes.
+  BufferPtr big = BufferPtr::create(len);
+  size_t have = buffered();
+  if (have) std::memcpy(big.data(), buf_.data() + start_, have);
+  start_ = end_ = 0;
+  CAIRN_CO_RETURN_IF_ERROR(co_await stream_.read_exact(big.data() + have, len - have));
+  co_return BufferList(std::move(big));
+}
+
+awaitable<Result<ReceivedFrame>> FrameReader::next() {
+  CAIRN_CO_RETURN_IF_ERROR(co_await fill(kFrameHeaderSize));
+  ReceivedFrame f;
+  CAIRN_CO_ASSIGN_OR_RETURN(f.header, decode_frame_header(buf_.data() + start_, limits_));
+  start_ += kFrameHeaderSize;
+  CAIRN_CO_ASSIGN_OR_RETURN(f.front, co_await segment(f.header.front_len));
+  CAIRN_CO_ASSIGN_OR_RETURN(f.data, co_await segment(f.header.data_len));
+  CAIRN_CO_RETURN_IF_ERROR(verify_frame_segments(f.header, f.front, f.data));
+  co_return f;
+}
+
+}  // namespace cairn::msg::internal

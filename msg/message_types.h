@@ -1,0 +1,43 @@
+// The numbered message types of every service, in one small header.
+//
+// A message type is a u16 on the wire (frame header, docs/wire-format.md). Each
+// service owns a range; a service adds its types here, inside its range, and
+// never renumbers or reuses a number (daemons of adjacent releases must agree).
+// The messenger's own control frames sit in [0, 16) and never reach a dispatcher.
+//
+// Thread-safety: constants only.
+#pragma once
+
+#include <cstdint>
+
+namespace cairn::msg {
+
+using MsgType = uint16_t;
+
+// Ranges per service: [first, last].
+inline constexpr MsgType kControlFirst = 0x0000, kControlLast = 0x000F;
+inline constexpr MsgType kTestFirst = 0x0010, kTestLast = 0x00FF;  // tests and benchmarks
+inline constexpr MsgType kMonFirst = 0x0100, kMonLast = 0x01FF;
+inline constexpr MsgType kOsdFirst = 0x0200, kOsdLast = 0x02FF;        // osd <-> osd, osd -> mon
+inline constexpr MsgType kClientFirst = 0x0300, kClientLast = 0x03FF;  // client <-> osd
+inline constexpr MsgType kMdsFirst = 0x0400, kMdsLast = 0x04FF;
+
+// ---- messenger control frames (internal to msg/) ----
+inline constexpr MsgType kMsgHello = 0x0001;         // handshake, both directions
+inline constexpr MsgType kMsgAck = 0x0002;           // lossless: "received up to ack_seq"
+inline constexpr MsgType kMsgKeepalive = 0x0003;     // liveness probe
+inline constexpr MsgType kMsgKeepaliveAck = 0x0004;  // reply to a probe
+inline constexpr MsgType kMsgClose = 0x0005;         // orderly close (reason in front)
+
+inline constexpr bool is_control(MsgType t) { return t <= kControlLast; }
+
+// ---- tests and benchmarks ----
+inline constexpr MsgType kMsgTestPing = 0x0010;
+inline constexpr MsgType kMsgTestPong = 0x0011;
+inline constexpr MsgType kMsgTestData = 0x0012;
+
+// ---- mon (0x0100..0x01FF) ----  added by the monitor issue
+// ---- osd (0x0200..0x02FF) ----  added by the OSD issue
+// ---- client (0x0300..0x03FF) ---- added by the client issue
+
+}  // namespace cairn::msg
