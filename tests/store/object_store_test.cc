@@ -283,6 +283,29 @@ TYPED_TEST(ObjectStoreTest, CloneIsAnIndependentCopy) {
   EXPECT_EQ(this->store_->omap_get_values(this->c_, dst, {"ok"})->size(), 1u);
 }
 
+TYPED_TEST(ObjectStoreTest, CloneSeesEarlierChangesInTheSameTransaction) {
+  ObjectId src = oid("s2"), dst = oid("d2");
+  Transaction t;
+  t.touch(this->c_, src).omap_setkeys(this->c_, src, {{"a", bl("1")}, {"b", bl("2")}, {"c", bl("3")}});
+  ASSERT_TRUE(this->apply(std::move(t)).ok());
+  Transaction t2;
+  t2.omap_rmrange(this->c_, src, "b", "c")
+      .omap_setkeys(this->c_, src, {{"d", bl("4")}})
+      .omap_setheader(this->c_, src, bl("h2"))
+      .write(this->c_, src, 0, bl("fresh"))
+      .clone(this->c_, src, dst)
+      .omap_rmkeys(this->c_, src, {"a"});
+  ASSERT_TRUE(this->apply(std::move(t2)).ok());
+  auto page = this->store_->omap_list(this->c_, dst, "", 10);
+  ASSERT_TRUE(page.ok());
+  std::vector<std::string> keys;
+  for (auto& [k, v] : page->entries) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"a", "c", "d"}));
+  EXPECT_EQ(this->store_->omap_get_header(this->c_, dst)->to_string(), "h2");
+  EXPECT_EQ(this->read_all(dst), "fresh");
+  EXPECT_EQ(this->store_->omap_get_values(this->c_, src, {"a"})->size(), 0u);
+}
+
 TYPED_TEST(ObjectStoreTest, MoveBetweenCollections) {
   CollectionId child{1, 0x6a};
   ObjectId o = oid("mv", 0x40);

@@ -204,6 +204,7 @@ Status BlockStoreImpl::commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& grou
 
 void BlockStoreImpl::publish(std::vector<std::unique_ptr<PreparedTxn>>& group) {
   std::lock_guard lock(mu_);
+  ++publish_gen_;
   for (auto& t : group) {
     if (!t->status.ok()) continue;
     for (auto& [key, onode] : t->onodes) {

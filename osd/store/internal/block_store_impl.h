@@ -127,6 +127,7 @@ class BlockStoreImpl final : public BlockStore {
   Result<BufferPtr> latest_block(uint64_t dev_block, uint32_t crc);
   // Reads device blocks and checks each against its crc (any thread, mu_ not needed).
   Status read_verified(uint64_t dev_block, uint64_t count, const uint32_t* crcs, char* out);
+  // Committed onode for a reader; takes mu_ itself (not held on a cache miss).
   Result<OnodeRef> lookup_for_read(const CollectionId& cid, const ObjectId& oid);
 
   // ---- commit thread (block_store_commit.cc) ----
@@ -174,6 +175,7 @@ class BlockStoreImpl final : public BlockStore {
   std::set<CollectionId> colls_latest_;                // mu_
   std::set<CollectionId> colls_committed_;             // mu_
   std::unique_ptr<OnodeCache> cache_;                  // mu_
+  uint64_t publish_gen_ = 0;                           // mu_: bumped by every publish()
   std::unique_ptr<Allocator> alloc_;                   // mu_
   std::unique_ptr<AllocBitmap> bitmap_;                // mu_: the state of the latest prepared txn
   uint64_t next_nid_ = 1;                              // mu_

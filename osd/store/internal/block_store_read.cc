@@ -13,11 +13,23 @@
 namespace cairn::store {
 
 Result<OnodeRef> BlockStoreImpl::lookup_for_read(const CollectionId& cid, const ObjectId& oid) {
-  if (!colls_committed_.count(cid)) {
-    return error(Errc::kNotFound, "collection " + cid.to_string() + " does not exist");
+  std::string key = keys::onode_key(cid, oid);
+  uint64_t gen;
+  {
+    std::lock_guard lock(mu_);
+    if (!colls_committed_.count(cid)) {
+      return error(Errc::kNotFound, "collection " + cid.to_string() + " does not exist");
+    }
+    if (OnodeRef hit = cache_->get(key)) return hit;
+    gen = publish_gen_;
   }
-  CAIRN_ASSIGN_OR_RETURN(OnodeRef o, committed_onode(keys::onode_key(cid, oid)));
+  // A cache miss reads RocksDB without the lock, so writers are not held up. The
+  // result goes into the cache only if no commit was published meanwhile: one
+  // might have changed or removed this very onode.
+  CAIRN_ASSIGN_OR_RETURN(OnodeRef o, load_onode(key));
   if (!o) return error(Errc::kNotFound, "object " + oid.to_string() + " does not exist");
+  std::lock_guard lock(mu_);
+  if (publish_gen_ == gen) cache_->put(key, o);
   return o;
 }
 
@@ -52,23 +64,19 @@ Result<ObjectPage> BlockStoreImpl::list_objects(const CollectionId& cid, const O
 }
 
 Result<ObjectStat> BlockStoreImpl::stat(const CollectionId& cid, const ObjectId& oid) {
-  std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(OnodeRef o, lookup_for_read(cid, oid));
   return ObjectStat{o->size};
 }
 
 Result<BufferList> BlockStoreImpl::read(const CollectionId& cid, const ObjectId& oid, uint64_t off,
                                         uint64_t len) {
-  OnodeRef o;
+  CAIRN_ASSIGN_OR_RETURN(OnodeRef o, lookup_for_read(cid, oid));
+  if (off >= o->size) return BufferList();
+  uint64_t end = len == 0 ? o->size : std::min(o->size, off + std::min(len, o->size));
+  uint64_t b0 = off / kBlockSize, b1 = (end + kBlockSize - 1) / kBlockSize;
   std::map<uint64_t, BufferPtr> deferred;  // lblock -> contents not yet in place
-  uint64_t end, b0, b1;
   {
     std::lock_guard lock(mu_);
-    CAIRN_ASSIGN_OR_RETURN(o, lookup_for_read(cid, oid));
-    if (off >= o->size) return BufferList();
-    end = len == 0 ? o->size : std::min(o->size, off + std::min(len, o->size));
-    b0 = off / kBlockSize;
-    b1 = (end + kBlockSize - 1) / kBlockSize;
     for (uint64_t b = b0; b < b1 && !pending_deferred_.empty(); ++b) {
       auto ref = o->extents.lookup(b);
       if (!ref) continue;
@@ -112,7 +120,6 @@ Result<BufferList> BlockStoreImpl::read(const CollectionId& cid, const ObjectId&
 
 Result<BufferList> BlockStoreImpl::getattr(const CollectionId& cid, const ObjectId& oid,
                                            const std::string& name) {
-  std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(OnodeRef o, lookup_for_read(cid, oid));
   auto it = o->xattrs.find(name);
   if (it == o->xattrs.end()) return error(Errc::kNotFound, "no xattr " + name);
@@ -120,17 +127,12 @@ Result<BufferList> BlockStoreImpl::getattr(const CollectionId& cid, const Object
 }
 
 Result<AttrMap> BlockStoreImpl::getattrs(const CollectionId& cid, const ObjectId& oid) {
-  std::lock_guard lock(mu_);
   CAIRN_ASSIGN_OR_RETURN(OnodeRef o, lookup_for_read(cid, oid));
   return o->xattrs;
 }
 
 Result<BufferList> BlockStoreImpl::omap_get_header(const CollectionId& cid, const ObjectId& oid) {
-  OnodeRef o;
-  {
-    std::lock_guard lock(mu_);
-    CAIRN_ASSIGN_OR_RETURN(o, lookup_for_read(cid, oid));
-  }
+  CAIRN_ASSIGN_OR_RETURN(OnodeRef o, lookup_for_read(cid, oid));
   std::string v;
   rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), keys::omap_header_key(o->nid), &v);
   if (rs.IsNotFound()) return BufferList();
@@ -140,11 +142,7 @@ Result<BufferList> BlockStoreImpl::omap_get_header(const CollectionId& cid, cons
 
 Result<AttrMap> BlockStoreImpl::omap_get_values(const CollectionId& cid, const ObjectId& oid,
                                                 const std::vector<std::string>& keys) {
-  OnodeRef o;
-  {
-    std::lock_guard lock(mu_);
-    CAIRN_ASSIGN_OR_RETURN(o, lookup_for_read(cid, oid));
-  }
+  CAIRN_ASSIGN_OR_RETURN(OnodeRef o, lookup_for_read(cid, oid));
   AttrMap out;
   for (const auto& k : keys) {
     std::string v;
@@ -158,11 +156,7 @@ Result<AttrMap> BlockStoreImpl::omap_get_values(const CollectionId& cid, const O
 
 Result<OmapPage> BlockStoreImpl::omap_list(const CollectionId& cid, const ObjectId& oid,
                                            const std::string& start, size_t max) {
-  OnodeRef o;
-  {
-    std::lock_guard lock(mu_);
-    CAIRN_ASSIGN_OR_RETURN(o, lookup_for_read(cid, oid));
-  }
+  CAIRN_ASSIGN_OR_RETURN(OnodeRef o, lookup_for_read(cid, oid));
   std::string prefix = keys::omap_prefix(o->nid);
   OmapPage page;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
@@ -179,11 +173,7 @@ Result<OmapPage> BlockStoreImpl::omap_list(const CollectionId& cid, const Object
 }
 
 Result<std::string> BlockStoreImpl::describe_object(const CollectionId& cid, const ObjectId& oid) {
-  OnodeRef o;
-  {
-    std::lock_guard lock(mu_);
-    CAIRN_ASSIGN_OR_RETURN(o, lookup_for_read(cid, oid));
-  }
+  CAIRN_ASSIGN_OR_RETURN(OnodeRef o, lookup_for_read(cid, oid));
   std::ostringstream os;
   os << "object " << oid.to_string() << " in " << cid.to_string() << "\n  nid " << o->nid << "\n  size "
      << o->size << "\n  xattrs " << o->xattrs.size() << "\n  extents " << o->extents.extents().size() << "\n";

@@ -199,8 +199,7 @@ Status TxnBuilder::apply_data(const Transaction::Op& op, const PrebuiltWrite* pr
 Status TxnBuilder::apply_remove(const std::string& key, Onode& o) {
   std::vector<DevExtent> freed = o.extents.punch(0, ~0ull);
   txn_->freed.insert(txn_->freed.end(), freed.begin(), freed.end());
-  txn_->batch.DeleteRange(keys::omap_prefix(o.nid), keys::omap_prefix(o.nid + 1));
-  txn_->batch.Delete(keys::omap_header_key(o.nid));
+  omap_.clear(o.nid);
   staged_[key] = nullptr;
   return ok_status();
 }
@@ -210,24 +209,19 @@ Status TxnBuilder::apply_omap(const Transaction::Op& op) {
   if (!coll_exists(op.cid)) return missing_collection(op.cid);
   CAIRN_ASSIGN_OR_RETURN(OnodeRef o, get(keys::onode_key(op.cid, op.oid)));
   if (!o) return missing_object(op.oid);
-  rocksdb::WriteBatch& b = txn_->batch;
   switch (op.type) {
     case T::kOmapSetKeys:
-      for (const auto& [k, v] : op.kvs) b.Put(keys::omap_key(o->nid, k), v.to_string());
+      for (const auto& [k, v] : op.kvs) omap_.set(o->nid, k, v.to_string());
       break;
     case T::kOmapRmKeys:
-      for (const auto& k : op.keys) b.Delete(keys::omap_key(o->nid, k));
+      for (const auto& k : op.keys) omap_.rm(o->nid, k);
       break;
     case T::kOmapRmRange:
       if (op.keys.size() != 2) return error(Errc::kInvalid, "omap_rmrange needs [first, last)");
-      if (op.keys[0] < op.keys[1])
-        b.DeleteRange(keys::omap_key(o->nid, op.keys[0]), keys::omap_key(o->nid, op.keys[1]));
+      omap_.rm_range(o->nid, op.keys[0], op.keys[1]);
       break;
-    case T::kOmapClear:
-      b.DeleteRange(keys::omap_prefix(o->nid), keys::omap_prefix(o->nid + 1));
-      b.Delete(keys::omap_header_key(o->nid));
-      break;
-    case T::kOmapSetHeader: b.Put(keys::omap_header_key(o->nid), op.data.to_string()); break;
+    case T::kOmapClear: omap_.clear(o->nid); break;
+    case T::kOmapSetHeader: omap_.set_header(o->nid, op.data.to_string()); break;
     default: break;
   }
   return ok_status();
@@ -281,16 +275,12 @@ Status TxnBuilder::apply_clone(const Transaction::Op& op) {
     }
     CAIRN_RETURN_IF_ERROR(write_new(*dst, lblock, buf, ext.crcs));
   }
-  // The pipeline was drained: the source's omap is all in RocksDB.
-  std::string prefix = keys::omap_prefix(src->nid);
-  std::unique_ptr<rocksdb::Iterator> it(s_.db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    txn_->batch.Put(keys::omap_key(dst->nid, it->key().ToStringView().substr(prefix.size())), it->value());
-  }
-  std::string header;
-  if (s_.db_->Get(rocksdb::ReadOptions(), keys::omap_header_key(src->nid), &header).ok()) {
-    txn_->batch.Put(keys::omap_header_key(dst->nid), header);
-  }
+  // The pipeline was drained: RocksDB plus this transaction's staging is the source's omap.
+  std::map<std::string, std::string> kvs;
+  std::optional<std::string> header;
+  CAIRN_RETURN_IF_ERROR(omap_.snapshot(*s_.db_, src->nid, kvs, header));
+  for (auto& [k, v] : kvs) omap_.set(dst->nid, k, std::move(v));
+  if (header) omap_.set_header(dst->nid, std::move(*header));
   return ok_status();
 }
 

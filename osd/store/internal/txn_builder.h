@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "osd/store/internal/block_store_impl.h"
+#include "osd/store/internal/omap_stage.h"
 
 namespace cairn::store {
 
@@ -27,7 +28,8 @@ std::optional<PrebuiltWrite> prebuild_write(const Transaction::Op& op);
 
 class TxnBuilder {
  public:
-  TxnBuilder(BlockStoreImpl& store, uint64_t seq) : s_(store), txn_(std::make_unique<PreparedTxn>()) {
+  TxnBuilder(BlockStoreImpl& store, uint64_t seq)
+      : s_(store), txn_(std::make_unique<PreparedTxn>()), omap_(txn_->batch) {
     txn_->seq = seq;
   }
 
@@ -62,6 +64,7 @@ class TxnBuilder {
 
   BlockStoreImpl& s_;
   std::unique_ptr<PreparedTxn> txn_;
+  OmapStage omap_;                                        // writes into txn_->batch
   std::map<std::string, std::shared_ptr<Onode>> staged_;  // null: removed
   std::map<CollectionId, bool> colls_;
   std::map<uint64_t, BufferPtr> written_;  // device block -> contents this txn wrote
