@@ -25,9 +25,6 @@ MessengerImpl::MessengerImpl(asio::io_context& io_, EntityName self_, MessengerO
 Result<EntityAddr> MessengerImpl::bind(const EntityAddr& addr) {
   CAIRN_ASSIGN_OR_RETURN(listener_, transport_->listen(addr));
   my_addr = listener_->local_addr();
-  faults.set_listener([w = weak_from_this()] {
-    if (auto self = w.lock()) asio::post(self->io, [self] { self->on_faults_changed(); });
-  });
   asio::co_spawn(
       io,
       [](std::shared_ptr<MessengerImpl> self) -> awaitable<void> {
@@ -149,7 +146,12 @@ void MessengerImpl::shutdown() {
 // ---- Messenger ----------------------------------------------------------------
 
 Messenger::Messenger(asio::io_context& io, EntityName self, MessengerOptions opts, Transport* transport)
-    : impl_(std::make_shared<MessengerImpl>(io, std::move(self), opts, transport)) {}
+    : impl_(std::make_shared<MessengerImpl>(io, std::move(self), opts, transport)) {
+  // A fault change on any thread drops the sockets of newly cut peers, on the executor.
+  impl_->faults.set_listener([w = std::weak_ptr<MessengerImpl>(impl_)] {
+    if (auto impl = w.lock()) asio::post(impl->io, [impl] { impl->on_faults_changed(); });
+  });
+}
 
 Messenger::~Messenger() {
   impl_->faults.set_listener(nullptr);

@@ -43,12 +43,12 @@ class MessengerImpl : public std::enable_shared_from_this<MessengerImpl> {
   // Reconnect delay with +-25% jitter.
   std::chrono::milliseconds jitter(std::chrono::milliseconds base);
   size_t num_sessions() const { return sessions_.size(); }
+  void on_faults_changed();
 
  private:
   awaitable<void> accept_loop();
   awaitable<void> handle_accepted(std::unique_ptr<Stream> stream);
   std::shared_ptr<internal::Session> find_or_make_session(const internal::Hello& hello, bool& fresh);
-  void on_faults_changed();
 
   std::unique_ptr<Transport> owned_transport_;
   Transport* transport_;

@@ -74,7 +74,9 @@ awaitable<Status> Session::connect_once(bool& handshaken) {
   auto link = std::make_shared<Link>(std::move(stream), m_->opts.limits, ex_);
   arm_handshake_guard(link);
   Status st = co_await write_direct(*link->stream, kMsgHello, encode_to_buffer(my_hello(false)));
-  Result<Hello> reply = st.ok() ? co_await read_hello(*link) : Result<Hello>(st);
+  // Not `st.ok() ? co_await ... : ...`: GCC 12 miscompiles co_await inside ?: (docs/coroutines.md).
+  Result<Hello> reply(st.ok() ? Status(Errc::kInternal, "unset") : st);
+  if (st.ok()) reply = co_await read_hello(*link);
   link->guard.cancel();
   if (reply.ok() && reply->name != peer_) {
     reply = Status(Errc::kInvalid,
