@@ -129,6 +129,8 @@ std::map<ItemId, uint32_t> counts(const State& s) {
 Result<BalanceResult> balance(const Mapper& m, const Pool& pool, const DeviceStates& st, const Overrides& in,
                               const BalanceOptions& opt) {
   const CrushMap& cm = m.crush_map();
+  if (pool.pg_num == 0 || pool.pg_num > kMaxBalancePgs || pool.size == 0 || pool.size > kMaxReplicas)
+    return Status(Errc::kInvalid, "balancer: pg_num or size out of range");
   CAIRN_ASSIGN_OR_RETURN(const Step* choose, simple_step(cm, pool.rule));
   State s;
   CAIRN_RETURN_IF_ERROR(collect_devices(cm, cm.rule(pool.rule)->steps[0], *choose, st, s));

@@ -21,6 +21,9 @@
 
 namespace cairn::crush {
 
+// Largest pool the balancer takes on in one run: its tables are O(pg_num x size).
+inline constexpr uint32_t kMaxBalancePgs = 1u << 22;
+
 struct BalanceOptions {
   uint32_t max_moves = 100000;  // bound on the work of one run
 };

@@ -138,6 +138,13 @@ TEST(CrushBalancer, RejectsUnsupportedRules) {
   Mapper m = mapper(built(3, 4));
   auto r = balance(m, Pool{1, 64, 3, 99}, DeviceStates{}, Overrides{});
   EXPECT_EQ(r.code(), Errc::kNotFound);
+  EXPECT_EQ(balance(m, Pool{1, 0, 3, 0}, DeviceStates{}, Overrides{}).code(), Errc::kInvalid);
+  EXPECT_EQ(balance(m, Pool{1, 1u << 30, 3, 0}, DeviceStates{}, Overrides{}).code(), Errc::kInvalid);
+  CrushMap multi = built(3, 4);
+  multi.rules[0].steps.insert(multi.rules[0].steps.begin() + 1,
+                              Step{StepOp::kChoose, 0, "", ChooseMode::kFirstn, 1, 6});
+  EXPECT_EQ(balance(mapper(multi), Pool{1, 64, 3, 0}, DeviceStates{}, Overrides{}).code(),
+            Errc::kNotSupported);
 }
 
 }  // namespace
