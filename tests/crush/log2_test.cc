@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <random>
 
@@ -47,6 +48,24 @@ TEST(CrushHash, PinnedValues) {
   EXPECT_EQ(mix64(0), 0u);
   EXPECT_EQ(draw_hash(1, 2, 0), mix64((1ull << 32) | 2));
   EXPECT_NE(draw_hash(1, 2, salt_for(1)), draw_hash(1, 2, 0));
+}
+
+TEST(CrushHash, Avalanche) {
+  // Flipping any one input bit flips each output bit with probability ~1/2.
+  std::mt19937_64 rng(13);
+  const int kSamples = 4000;
+  for (int bit = 0; bit < 64; ++bit) {
+    std::array<int, 64> flips{};
+    for (int i = 0; i < kSamples; ++i) {
+      uint64_t v = rng();
+      uint64_t d = mix64(v) ^ mix64(v ^ (1ull << bit));
+      for (int o = 0; o < 64; ++o) flips[static_cast<size_t>(o)] += static_cast<int>((d >> o) & 1);
+    }
+    for (int o = 0; o < 64; ++o) {
+      // Binomial(4000, 1/2): sd 31.6; 6 sd = 190.
+      ASSERT_NEAR(flips[static_cast<size_t>(o)], kSamples / 2, 190) << "in bit " << bit << " out bit " << o;
+    }
+  }
 }
 
 }  // namespace
