@@ -17,12 +17,13 @@ namespace {
 TEST(Keys, OnodeKeysSortLikeObjectIdsAndRoundTrip) {
   SeededRandom r(7);
   std::vector<ObjectId> ids;
-  const char* names[] = {"", "a", "a\0", "a\0b", "ab", "b", "\xff", "\0\0"};
+  using namespace std::string_literals;
+  const std::string names[] = {""s, "a"s, "a\0"s, "a\0b"s, "ab"s, "b"s, "\xff"s, "\0\0"s};
   for (int i = 0; i < 400; ++i) {
     ObjectId o;
     o.hash = static_cast<uint32_t>(r.uniform(4));
-    o.nspace = std::string(names[r.uniform(8)], r.uniform(3));
-    o.name = std::string(names[r.uniform(8)], r.uniform(4));
+    o.nspace = names[r.uniform(8)].substr(0, r.uniform(3));
+    o.name = names[r.uniform(8)].substr(0, r.uniform(4));
     o.snap = r.uniform(3) == 0 ? kHeadSnap : r.uniform(5);
     ids.push_back(o);
   }
