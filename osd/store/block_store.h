@@ -57,6 +57,8 @@ struct BlockStoreOptions {
   uint32_t max_queued_txns = 1024;
   // Tests only: called at each CrashPoint on the commit thread.
   std::function<void(CrashPoint)> crash_hook;
+  // Tests only: track unflushed device writes for simulate_power_loss().
+  bool test_track_unflushed = false;
 };
 
 struct BlockStoreStats {
@@ -96,6 +98,9 @@ class BlockStore : public ObjectStore {
   virtual BlockStoreStats stats() = 0;
   // Onode details for inspection tools: size, nid and extents as text.
   virtual Result<std::string> describe_object(const CollectionId& cid, const ObjectId& oid) = 0;
+  // Tests only, from a crash hook (the commit thread): garbles every device write
+  // not yet covered by a flush, as a power cut may. The process must then end.
+  virtual Status simulate_power_loss() = 0;
 };
 
 }  // namespace cairn::store

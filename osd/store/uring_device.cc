@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <utility>
 #include <vector>
 
 namespace cairn::store {
@@ -47,6 +48,7 @@ Result<std::unique_ptr<UringDevice>> UringDevice::open(const std::string& path, 
   }
   dev->queue_depth_ = opts.queue_depth;
   dev->dsync_writes_ = opts.dsync_writes;
+  dev->track_unflushed_ = opts.track_unflushed && !opts.dsync_writes;
   dev->ring_ = std::make_unique<io_uring>();
   int rc = io_uring_queue_init(opts.queue_depth, dev->ring_.get(), 0);
   if (rc < 0) {
@@ -130,7 +132,11 @@ void UringDevice::submit_backlog() {
         io_uring_prep_writev(sqe, fd_, r->iov.data(), static_cast<unsigned>(r->iov.size()), r->off);
         if (dsync_writes_) sqe->rw_flags = RWF_DSYNC;
         break;
-      case Request::Kind::kFlush: io_uring_prep_fsync(sqe, fd_, IORING_FSYNC_DATASYNC); break;
+      case Request::Kind::kFlush:
+        io_uring_prep_fsync(sqe, fd_, IORING_FSYNC_DATASYNC);
+        // This flush covers the writes completed so far.
+        if (track_unflushed_) flushing_.push_back(std::exchange(unflushed_, {}));
+        break;
     }
     io_uring_sqe_set_data(sqe, backlog_.front().release());
     backlog_.pop_front();
@@ -167,6 +173,11 @@ Result<size_t> UringDevice::poll(bool wait) {
       st = errno_status(-res, "device I/O at " + std::to_string(req->off));
     } else if (req->kind != Request::Kind::kFlush && static_cast<size_t>(res) != req->len) {
       st = error(Errc::kIo, "short device I/O at " + std::to_string(req->off));
+    }
+    if (track_unflushed_ && st.ok()) {
+      if (req->kind == Request::Kind::kWrite) unflushed_[req->off] = req->len;
+      // Flushes complete in submission order here (one ring, fsync after fsync).
+      if (req->kind == Request::Kind::kFlush && !flushing_.empty()) flushing_.erase(flushing_.begin());
     }
     req->cb(std::move(st));
     ++ran;
@@ -210,6 +221,17 @@ Status UringDevice::pwrite_direct(uint64_t off, const void* buf, size_t len) con
 Status UringDevice::fdatasync() const {
   if (::fdatasync(fd_) != 0) return errno_status(errno, "fdatasync");
   return ok_status();
+}
+
+Status UringDevice::scribble_unflushed() {
+  std::map<uint64_t, uint64_t> lost = unflushed_;
+  for (const auto& snap : flushing_) lost.insert(snap.begin(), snap.end());
+  for (const auto& [off, len] : lost) {
+    BufferPtr junk = BufferPtr::create_aligned(len);
+    std::memset(junk.data(), 0xa5, len);
+    CAIRN_RETURN_IF_ERROR(pwrite_direct(off, junk.data(), len));
+  }
+  return fdatasync();
 }
 
 }  // namespace cairn::store

@@ -15,8 +15,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/env.h"
 
@@ -36,6 +38,9 @@ class UringDevice final : public BlockDevice {
     // Every write is RWF_DSYNC (FUA where the device has it): durable when it
     // completes, so callers need no separate flush.
     bool dsync_writes = false;
+    // Tests only: remember completed writes that no completed flush covers yet,
+    // so scribble_unflushed() can model a power cut that loses them.
+    bool track_unflushed = false;
   };
   static Result<std::unique_ptr<UringDevice>> open(const std::string& path, const Options& opts);
   ~UringDevice() override;
@@ -61,6 +66,10 @@ class UringDevice final : public BlockDevice {
   // Synchronous O_DIRECT write and fdatasync outside the ring: for mkfs and mount-time replay.
   Status pwrite_direct(uint64_t off, const void* buf, size_t len) const;
   Status fdatasync() const;
+  // Tests only (needs track_unflushed): overwrites with garbage every range whose
+  // write completed but is not yet covered by a completed flush — what a power cut
+  // may leave there. Any thread; the caller then ends the process.
+  Status scribble_unflushed();
 
  private:
   struct Request;
@@ -77,6 +86,9 @@ class UringDevice final : public BlockDevice {
   bool dsync_writes_ = false;
   uint32_t in_kernel_ = 0;                        // owner thread
   std::deque<std::unique_ptr<Request>> backlog_;  // owner thread
+  bool track_unflushed_ = false;
+  std::map<uint64_t, uint64_t> unflushed_;              // owner thread: offset -> length
+  std::vector<std::map<uint64_t, uint64_t>> flushing_;  // owner thread: snapshots of issued flushes
 };
 
 }  // namespace cairn::store

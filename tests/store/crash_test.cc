@@ -188,6 +188,14 @@ TEST_F(CrashTest, StopAtEachWritePathStepWithDsyncWrites) {
   unsetenv("CAIRN_STORE_DSYNC");
 }
 
+// A power cut at each step: device writes no flush has covered are garbled
+// before the process ends (the simulated disk's fault model).
+TEST_F(CrashTest, StopAtEachWritePathStepLosingUnflushedWrites) {
+  setenv("CAIRN_STORE_POWERLOSS", "1", 1);
+  stop_at_each_step();
+  unsetenv("CAIRN_STORE_POWERLOSS");
+}
+
 void CrashTest::stop_at_each_step() {
   uint64_t next = 0;
   for (int point = 0; point <= static_cast<int>(CrashPoint::kAfterDeferredApply); ++point) {

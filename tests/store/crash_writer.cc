@@ -19,6 +19,10 @@
 using namespace cairn;
 using namespace cairn::store;
 
+namespace {
+std::atomic<BlockStore*> g_store{nullptr};  // for the crash hook (commit thread)
+}  // namespace
+
 int main(int argc, char** argv) {
   if (argc != 6 && argc != 8) {
     std::fprintf(stderr, "usage: %s PATH SEED START COUNT INFLIGHT [CRASH_POINT NTH]\n", argv[0]);
@@ -29,13 +33,20 @@ int main(int argc, char** argv) {
   opts.cache_bytes = 16ull << 20;
   const char* dsync = std::getenv("CAIRN_STORE_DSYNC");
   opts.dsync_data_writes = dsync && std::string(dsync) == "1";
+  // With CAIRN_STORE_POWERLOSS=1 a crash point also garbles unflushed device writes.
+  const char* powerloss = std::getenv("CAIRN_STORE_POWERLOSS");
+  bool lose_unflushed = powerloss && std::string(powerloss) == "1";
+  opts.test_track_unflushed = lose_unflushed;
   uint64_t seed = std::strtoull(argv[2], nullptr, 10), start = std::strtoull(argv[3], nullptr, 10);
   uint64_t count = std::strtoull(argv[4], nullptr, 10), inflight = std::strtoull(argv[5], nullptr, 10);
   if (argc == 8) {
     int point = std::atoi(argv[6]);
     auto nth = std::make_shared<std::atomic<long>>(std::atol(argv[7]));
-    opts.crash_hook = [point, nth](CrashPoint p) {
-      if (static_cast<int>(p) == point && --*nth <= 0) _exit(0);
+    opts.crash_hook = [point, nth, lose_unflushed](CrashPoint p) {
+      if (static_cast<int>(p) != point || --*nth > 0) return;
+      BlockStore* s = g_store.load();
+      if (lose_unflushed && s && !s->simulate_power_loss().ok()) _exit(5);
+      _exit(0);
     };
   }
   auto store = BlockStore::open(opts);
@@ -43,6 +54,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "open: %s\n", store.status().to_string().c_str());
     return 1;
   }
+  g_store = store->get();
   std::mutex mu;
   std::condition_variable cv;
   uint64_t outstanding = 0;

@@ -102,6 +102,7 @@ class BlockStoreImpl final : public BlockStore {
   Result<StoreStatfs> statfs() override;
   BlockStoreStats stats() override;
   Result<std::string> describe_object(const CollectionId& cid, const ObjectId& oid) override;
+  Status simulate_power_loss() override { return dev_->scribble_unflushed(); }
 
   Result<FsckReport> run_fsck(bool deep);
 

@@ -115,7 +115,8 @@ Result<std::unique_ptr<BlockStoreImpl>> BlockStoreImpl::mount(const BlockStoreOp
   std::unique_ptr<BlockStoreImpl> s(new BlockStoreImpl());
   s->opts_ = opts;
   CAIRN_ASSIGN_OR_RETURN(
-      s->dev_, UringDevice::open(device_path(opts), {opts.queue_depth, false, opts.dsync_data_writes}));
+      s->dev_, UringDevice::open(device_path(opts), {opts.queue_depth, false, opts.dsync_data_writes,
+                                                     opts.test_track_unflushed}));
   CAIRN_ASSIGN_OR_RETURN(s->sb_, read_superblock(*s->dev_));
   if (s->dev_->size() < s->sb_.device_bytes)
     return error(Errc::kCorrupt, "device is smaller than its superblock says");
