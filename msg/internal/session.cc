@@ -78,7 +78,10 @@ awaitable<Status> Session::connect_once(bool& handshaken) {
   Result<Hello> reply(st.ok() ? Status(Errc::kInternal, "unset") : st);
   if (st.ok()) reply = co_await read_hello(*link);
   link->guard.cancel();
-  if (reply.ok() && reply->name != peer_) {
+  // A peer named with an empty id ("mon." from a mon_host address list) matches
+  // any entity of that type: clients know monitors by address only.
+  bool wildcard = peer_.id.empty() && reply.ok() && reply->name.type == peer_.type;
+  if (reply.ok() && reply->name != peer_ && !wildcard) {
     reply = Status(Errc::kInvalid,
                    "handshake: expected " + peer_.to_string() + ", got " + reply->name.to_string());
   }

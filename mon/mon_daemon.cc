@@ -1,0 +1,381 @@
+#include "mon/mon_daemon.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/checksum.h"
+#include "common/log.h"
+#include "mon/config_service.h"
+#include "msg/mon_messages.h"
+
+namespace cairn::mon {
+
+using msg::ConnectionRef;
+using msg::Message;
+
+namespace {
+
+// OSD maps sent as incrementals in one message; further behind gets a full map.
+constexpr uint32_t kMaxIncrementalsPerMessage = 100;
+
+std::string mon_entity(const std::string& id) { return "mon." + id; }
+
+}  // namespace
+
+Status MonDaemon::mkfs(const std::string& data_dir, const std::string& id, const MonMap& monmap) {
+  FileSystem& fs = real_fs();
+  CAIRN_ASSIGN_OR_RETURN(bool exists, fs.exists(data_dir + "/monmap"));
+  if (exists) return error(Errc::kExists, "monitor data already in " + data_dir);
+  if (!monmap.rank_of(id)) return error(Errc::kInvalid, "mon." + id + " is not in the initial members");
+  CAIRN_RETURN_IF_ERROR(fs.mkdirs(data_dir));
+  CAIRN_ASSIGN_OR_RETURN(auto store, open_rocks_paxos_store(data_dir + "/store"));
+  store.reset();
+  return fs.write_file_atomic(data_dir + "/monmap", encode_to_buffer(monmap).to_string());
+}
+
+MonDaemon::MonDaemon(asio::io_context& io, MonDaemonOptions opts)
+    : io_(io),
+      opts_(std::move(opts)),
+      rng_(real_random().next_u64()),
+      metrics_(MetricsRegistry::global()),
+      m_commits_(metrics_.counter("cairn_mon_paxos_commits_total", "Paxos values committed")),
+      m_commands_(metrics_.counter("cairn_mon_commands_total", "Admin commands handled")),
+      m_elections_(metrics_.counter("cairn_mon_leader_changes_total", "Leader changes seen")),
+      m_leader_(metrics_.gauge("cairn_mon_is_leader", "1 if this monitor leads")),
+      m_epoch_(metrics_.gauge("cairn_mon_osdmap_epoch", "Committed OSD map epoch")),
+      m_cmd_latency_(metrics_.histogram("cairn_mon_command_seconds", "Command latency",
+                                        Histogram::exponential(0.0001, 2, 16))) {}
+
+MonDaemon::~MonDaemon() = default;
+
+Status MonDaemon::start() {
+  CAIRN_ASSIGN_OR_RETURN(std::string mm, real_fs().read_file(opts_.data_dir + "/monmap"));
+  auto monmap = decode_from<MonMap>(mm);
+  if (!monmap.ok()) return monmap.status().with_context("monmap in " + opts_.data_dir);
+  monmap_ = std::move(*monmap);
+  auto rank = monmap_.rank_of(opts_.id);
+  if (!rank) return error(Errc::kInvalid, "mon." + opts_.id + " is not in the monmap");
+  rank_ = *rank;
+  CAIRN_ASSIGN_OR_RETURN(store_, open_rocks_paxos_store(opts_.data_dir + "/store"));
+  paxos_ = std::make_unique<Paxos>(rank_, monmap_.size(), *store_, *this, rng_, opts_.paxos);
+  core_ = std::make_unique<MonitorCore>(*paxos_, *store_);
+  core_->add_service(std::make_unique<ConfigService>());
+  OsdMapServiceConfig oc = opts_.osdmap;
+  oc.fsid = monmap_.fsid;
+  auto svc = std::make_unique<OsdMapService>(oc, [] { return real_clock().now_ns() / 1'000'000; });
+  osdmap_ = svc.get();
+  core_->add_service(std::move(svc));
+
+  CAIRN_ASSIGN_OR_RETURN(auto self, msg::EntityName::parse(mon_entity(opts_.id)));
+  messenger_ = std::make_unique<msg::Messenger>(io_, self);
+  register_handlers();
+  messenger_->set_dispatcher(&dispatch_);
+  CAIRN_ASSIGN_OR_RETURN(auto my_addr, msg::EntityAddr::parse(monmap_.mons[rank_].addr));
+  CAIRN_RETURN_IF_ERROR(messenger_->bind(my_addr).status().with_context("bind " + my_addr.to_string()));
+  for (int r = 0; r < monmap_.size(); ++r) {
+    if (r == rank_) continue;
+    CAIRN_ASSIGN_OR_RETURN(auto name, msg::EntityName::parse(mon_entity(monmap_.mons[r].name)));
+    CAIRN_ASSIGN_OR_RETURN(auto addr, msg::EntityAddr::parse(monmap_.mons[r].addr));
+    peers_[r] = messenger_->connect(msg::EntityInst{name, addr}, msg::Policy::kLossless);
+  }
+
+  admin_ = std::make_unique<AdminServer>(io_, metrics_);
+  register_admin_commands();
+  CAIRN_RETURN_IF_ERROR(admin_->start_http(opts_.metrics_addr, opts_.metrics_port));
+  std::string sock =
+      opts_.admin_socket.empty() ? opts_.data_dir + "/mon." + opts_.id + ".asok" : opts_.admin_socket;
+  CAIRN_RETURN_IF_ERROR(admin_->start_admin_socket(sock));
+  tick_timer_ = std::make_unique<asio::steady_timer>(io_);
+  schedule_tick();
+  CAIRN_LOG(kInfo, kMon) << "monitor started" << log::kv("mon", opts_.id) << log::kv("rank", rank_)
+                         << log::kv("addr", my_addr.to_string())
+                         << log::kv("metrics_port", admin_->http_port())
+                         << log::kv("last_committed", store_->last_committed());
+  return {};
+}
+
+void MonDaemon::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  if (tick_timer_) tick_timer_->cancel();
+  if (admin_) admin_->stop();
+  if (messenger_) messenger_->shutdown();
+}
+
+std::string MonDaemon::addr() const { return messenger_ ? messenger_->addr().to_string() : ""; }
+
+std::string MonDaemon::leader_addr() const {
+  int l = paxos_ ? paxos_->leader_rank() : -1;
+  return l >= 0 && l < monmap_.size() ? monmap_.mons[l].addr : "";
+}
+
+void MonDaemon::schedule_tick() {
+  if (stopping_) return;
+  tick_timer_->expires_after(std::chrono::milliseconds(opts_.tick_ms));
+  tick_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    paxos_->tick();
+    core_->tick(real_clock().now_ns() / 1'000'000);
+    schedule_tick();
+  });
+}
+
+void MonDaemon::send(int to_rank, const PaxosMsg& m) {
+  auto it = peers_.find(to_rank);
+  if (it == peers_.end()) return;
+  Status st = it->second->send(Message::make(msg::kMsgMonPaxos, m));
+  // Backpressure or a closed session: Paxos retransmits on its own schedule.
+  if (!st.ok()) CAIRN_LOG(kDebug, kMon) << "paxos message not queued" << log::kv("error", st.to_string());
+}
+
+void MonDaemon::on_commit(uint64_t /*version*/) {
+  m_commits_.inc();
+  core_->on_commit();
+  m_epoch_.set(osdmap_->map().epoch);
+  publish_osdmap();
+}
+
+void MonDaemon::on_leader_change(int leader_rank, bool i_am_leader) {
+  m_elections_.inc();
+  m_leader_.set(i_am_leader ? 1 : 0);
+  CAIRN_LOG(kInfo, kMon) << "leader changed" << log::kv("leader_rank", leader_rank)
+                         << log::kv("me", i_am_leader ? "leader" : "follower");
+}
+
+void MonDaemon::register_handlers() {
+  dispatch_.on(msg::kMsgMonPaxos, [this](const ConnectionRef& c, Message m) { on_paxos(c, std::move(m)); });
+  dispatch_.on(msg::kMsgMonCommand,
+               [this](const ConnectionRef& c, Message m) { on_command(c, std::move(m)); });
+  dispatch_.on(msg::kMsgMonSubscribe,
+               [this](const ConnectionRef& c, Message m) { on_subscribe(c, std::move(m)); });
+  for (auto t : {msg::kMsgOsdBoot, msg::kMsgOsdFailure, msg::kMsgOsdBeacon, msg::kMsgOsdAlive})
+    dispatch_.on(t, [this](const ConnectionRef& c, Message m) { on_osd_message(c, std::move(m)); });
+  dispatch_.on_any([](const ConnectionRef& c, Message m) {
+    CAIRN_LOG(kWarn, kMon) << "unexpected message type" << log::kv("type", m.type)
+                           << log::kv("peer", c->peer_name().to_string());
+  });
+  dispatch_.on_close([this](const ConnectionRef& c, const Status&) { subscribers_.erase(c); });
+}
+
+void MonDaemon::on_paxos(const ConnectionRef& c, Message m) {
+  const msg::EntityName& peer = c->peer_name();
+  auto rank = peer.type == msg::EntityType::kMon ? monmap_.rank_of(peer.id) : std::nullopt;
+  if (!rank) {
+    CAIRN_LOG(kWarn, kMon) << "paxos message from a non-member ignored" << log::kv("peer", peer.to_string());
+    return;
+  }
+  auto pm = m.decode_front<PaxosMsg>();
+  if (!pm.ok()) {
+    CAIRN_LOG(kWarn, kMon) << "malformed paxos message" << log::kv("peer", peer.to_string())
+                           << log::kv("error", pm.status().to_string());
+    return;
+  }
+  paxos_->handle(*rank, *pm);
+}
+
+void MonDaemon::on_command(const ConnectionRef& c, Message req) {
+  auto cmd = req.decode_front<msg::MonCommandMsg>();
+  auto start_ns = real_clock().now_ns();
+  auto respond = [this, c, req, start_ns](MonCommandReply r) {
+    msg::MonCommandReplyMsg out{r.code, std::move(r.out), std::move(r.err), ""};
+    if (out.code == EAGAIN) out.leader_addr = leader_addr();
+    m_commands_.inc();
+    m_cmd_latency_.observe(static_cast<double>(real_clock().now_ns() - start_ns) / 1e9);
+    (void)c->reply(req, Message::make(msg::kMsgMonCommandReply, out));
+  };
+  if (!cmd.ok()) {
+    MonCommandReply r;
+    r.fail(cmd.status().with_context("malformed command"));
+    return respond(std::move(r));
+  }
+  MonCommand mc{std::move(cmd->args), cmd->json};
+  MonCommandReply r;
+  if (daemon_command(mc, r)) return respond(std::move(r));
+  core_->handle_command(mc, respond);
+}
+
+bool MonDaemon::daemon_command(const MonCommand& cmd, MonCommandReply& reply) {
+  if (cmd.args.empty()) return false;
+  bool mon_stat = cmd.args.size() >= 2 && cmd.args[0] == "mon" && cmd.args[1] == "stat";
+  bool status = cmd.args[0] == "status";
+  if (!mon_stat && !status) {
+    if (cmd.args[0] == "mon") {
+      reply.fail(Status(Errc::kNotSupported, "only 'mon stat' exists: monitors are fixed at mkfs for now"));
+      return true;
+    }
+    return false;
+  }
+  if (!paxos_->is_leader()) {
+    reply.fail(Status(Errc::kAgain, "not the leader"));
+    return true;
+  }
+  nlohmann::json mons = nlohmann::json::array(), quorum = nlohmann::json::array();
+  for (const auto& m : monmap_.mons) mons.push_back({{"name", m.name}, {"addr", m.addr}});
+  for (int r : paxos_->quorum()) quorum.push_back(monmap_.mons[r].name);
+  std::string leader = monmap_.mons[rank_].name;
+  if (mon_stat) {
+    nlohmann::json j = {{"epoch", monmap_.epoch}, {"fsid", monmap_.fsid},
+                        {"leader", leader},       {"quorum", quorum},
+                        {"mons", mons},           {"last_committed", store_->last_committed()}};
+    reply.out = cmd.json ? j.dump()
+                         : "e" + std::to_string(monmap_.epoch) + ": " + std::to_string(mons.size()) +
+                               " mons, leader " + leader + ", quorum " + quorum.dump() + "\n";
+    return true;
+  }
+  auto checks = core_->health();
+  const char* health = MonitorCore::health_status(checks);
+  const crush::OsdMap& om = osdmap_->map();
+  size_t pgs = 0;
+  for (const auto& [id, p] : om.pools) pgs += p.placement.pg_num;
+  if (cmd.json) {
+    nlohmann::json hc = nlohmann::json::object();
+    for (const auto& c : checks) hc[c.code] = c.summary;
+    nlohmann::json j = {{"fsid", monmap_.fsid},
+                        {"health", {{"status", health}, {"checks", hc}}},
+                        {"monmap", {{"num_mons", monmap_.size()}, {"leader", leader}, {"quorum", quorum}}},
+                        {"osdmap",
+                         {{"epoch", om.epoch},
+                          {"num_osds", om.osds.size()},
+                          {"num_up_osds", om.num_up()},
+                          {"num_in_osds", om.num_in()}}},
+                        {"pools", om.pools.size()},
+                        {"pgs", pgs}};
+    reply.out = j.dump();
+    return true;
+  }
+  std::string out = "  cluster:\n    id:     " + monmap_.fsid + "\n    health: " + health + "\n";
+  for (const auto& c : checks) out += "            " + c.summary + "\n";
+  out += "\n  services:\n    mon: " + std::to_string(monmap_.size()) + " daemons, quorum " + quorum.dump() +
+         " (leader " + leader + ")\n    osd: " + std::to_string(om.osds.size()) +
+         " osds: " + std::to_string(om.num_up()) + " up, " + std::to_string(om.num_in()) + " in (epoch e" +
+         std::to_string(om.epoch) + ")\n\n  data:\n    pools: " + std::to_string(om.pools.size()) +
+         " pools, " + std::to_string(pgs) + " pgs\n";
+  reply.out = out;
+  return true;
+}
+
+void MonDaemon::on_subscribe(const ConnectionRef& c, Message m) {
+  auto sub = m.decode_front<msg::MonSubscribeMsg>();
+  if (!sub.ok()) {
+    CAIRN_LOG(kWarn, kMon) << "malformed subscribe" << log::kv("peer", c->peer_name().to_string());
+    return;
+  }
+  if (!sub->onetime) subscribers_[c] = sub->osdmap_from;
+  send_osdmaps(c, sub->osdmap_from);
+}
+
+void MonDaemon::send_osdmaps(const ConnectionRef& c, uint32_t from) {
+  const crush::OsdMap& cur = osdmap_->map();
+  if (cur.epoch == 0 || from > cur.epoch) return;
+  msg::OsdMapMsg out;
+  out.fsid = cur.fsid;
+  bool incrementals =
+      from > 1 && from >= osdmap_->first_epoch() && cur.epoch - from < kMaxIncrementalsPerMessage;
+  if (incrementals) {
+    for (uint32_t e = from; e <= cur.epoch; ++e) {
+      auto inc = osdmap_->incremental(*store_, e);
+      if (!inc.ok()) {
+        incrementals = false;
+        break;
+      }
+      out.incremental[e] = encode_to_buffer(*inc);
+    }
+  }
+  if (!incrementals) {
+    out.incremental.clear();
+    out.full[cur.epoch] = encode_to_buffer(cur);
+  }
+  if (c->send(Message::make(msg::kMsgOsdMap, out)).ok()) {
+    auto it = subscribers_.find(c);
+    if (it != subscribers_.end()) it->second = cur.epoch + 1;
+  }
+}
+
+void MonDaemon::publish_osdmap() {
+  uint32_t e = osdmap_->map().epoch;
+  for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+    if (!it->first->is_open()) {
+      it = subscribers_.erase(it);
+      continue;
+    }
+    if (it->second <= e) send_osdmaps(it->first, it->second);
+    ++it;
+  }
+}
+
+void MonDaemon::answer_osd(const ConnectionRef& c, const Message& req, Status st) {
+  msg::OsdAckMsg ack{st.err(), st.message(), osdmap_->map().epoch, ""};
+  if (st.code() == Errc::kAgain) ack.leader_addr = leader_addr();
+  (void)c->reply(req, Message::make(msg::kMsgOsdAck, ack));
+}
+
+void MonDaemon::on_osd_message(const ConnectionRef& c, Message m) {
+  bool request = m.type == msg::kMsgOsdBoot || m.type == msg::kMsgOsdAlive;
+  if (!paxos_->is_leader()) {
+    if (request) return answer_osd(c, m, Status(Errc::kAgain, "not the leader"));
+    // One-way reports reach the leader through us (OSDs may talk to any monitor).
+    auto it = peers_.find(paxos_->leader_rank());
+    bool from_mon = c->peer_name().type == msg::EntityType::kMon;
+    if (it != peers_.end() && !from_mon) (void)it->second->send(std::move(m));
+    return;
+  }
+  if (m.type == msg::kMsgOsdBeacon) {
+    if (auto b = m.decode_front<msg::OsdBeaconMsg>(); b.ok()) osdmap_->osd_beacon(b->osd);
+  } else if (m.type == msg::kMsgOsdFailure) {
+    if (auto f = m.decode_front<msg::OsdFailureMsg>(); f.ok()) {
+      uint64_t now = real_clock().now_ns() / 1'000'000;
+      uint64_t since = f->failed_for_ms > now ? 0 : now - f->failed_for_ms;
+      osdmap_->osd_failure(f->target, f->reporter, since, f->still_alive);
+    }
+  } else if (m.type == msg::kMsgOsdBoot) {
+    auto b = m.decode_front<msg::OsdBootMsg>();
+    if (!b.ok()) return answer_osd(c, m, b.status());
+    Status st = osdmap_->osd_boot(b->osd, b->addr.to_string(), b->instance, b->host, b->weight,
+                                  [this, c, m](Status s) { answer_osd(c, m, s); });
+    if (!st.ok()) answer_osd(c, m, st);
+  } else if (m.type == msg::kMsgOsdAlive) {
+    auto a = m.decode_front<msg::OsdAliveMsg>();
+    if (!a.ok()) return answer_osd(c, m, a.status());
+    Status st =
+        osdmap_->osd_want_up_thru(a->osd, a->want_up_thru, [this, c, m](Status s) { answer_osd(c, m, s); });
+    if (!st.ok()) answer_osd(c, m, st);
+  }
+}
+
+void MonDaemon::register_admin_commands() {
+  admin_->register_command("status", "this monitor's Paxos state", [this](const std::vector<std::string>&) {
+    nlohmann::json j = {{"name", opts_.id},
+                        {"rank", rank_},
+                        {"leader_rank", paxos_->leader_rank()},
+                        {"is_leader", paxos_->is_leader()},
+                        {"readable", paxos_->readable()},
+                        {"last_committed", store_->last_committed()},
+                        {"first_committed", store_->first_committed()},
+                        {"osdmap_epoch", osdmap_->map().epoch},
+                        {"addr", addr()}};
+    return Result<std::string>(j.dump());
+  });
+  admin_->register_command(
+      "digest", "xxh3 digest of the committed log and state (for comparing monitors)",
+      [this](const std::vector<std::string>&) {
+        Snapshot s = store_->snapshot();
+        uint64_t h = 0;
+        for (const auto& [k, v] : s.kv) h = xxh3_64(k + "\x01" + v, h);
+        return Result<std::string>(
+            nlohmann::json{{"last_committed", s.last_committed}, {"state_xxh3", std::to_string(h)}}.dump());
+      });
+  admin_->register_command("fault", "fault cut|drop P|delay MS|clear <entity> (tests only)",
+                           [this](const std::vector<std::string>& a) -> Result<std::string> {
+                             if (a.size() < 2)
+                               return Status(Errc::kInvalid, "usage: fault cut|clear <entity>");
+                             CAIRN_ASSIGN_OR_RETURN(auto peer, msg::EntityName::parse(a.back()));
+                             if (a[0] == "cut")
+                               messenger_->faults().cut(peer);
+                             else if (a[0] == "clear")
+                               messenger_->faults().clear(peer);
+                             else
+                               return Status(Errc::kInvalid, "unknown fault '" + a[0] + "'");
+                             return std::string("{}");
+                           });
+}
+
+}  // namespace cairn::mon

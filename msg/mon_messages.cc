@@ -1,0 +1,149 @@
+#include "msg/mon_messages.h"
+
+namespace cairn::msg {
+
+void MonCommandMsg::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(args);
+  e.put(json);
+  e.end_struct(m);
+}
+
+void MonCommandMsg::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "MonCommandMsg");
+  d.get(args);
+  d.get(json);
+  d.end_struct(s);
+}
+
+void MonCommandReplyMsg::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(code);
+  e.put(out);
+  e.put(err);
+  e.put(leader_addr);
+  e.end_struct(m);
+}
+
+void MonCommandReplyMsg::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "MonCommandReplyMsg");
+  d.get(code);
+  d.get(out);
+  d.get(err);
+  d.get(leader_addr);
+  d.end_struct(s);
+}
+
+void MonSubscribeMsg::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(osdmap_from);
+  e.put(onetime);
+  e.end_struct(m);
+}
+
+void MonSubscribeMsg::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "MonSubscribeMsg");
+  d.get(osdmap_from);
+  d.get(onetime);
+  d.end_struct(s);
+}
+
+void OsdMapMsg::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(fsid);
+  e.put(full);
+  e.put(incremental);
+  e.end_struct(m);
+}
+
+void OsdMapMsg::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "OsdMapMsg");
+  d.get(fsid);
+  d.get(full);
+  d.get(incremental);
+  d.end_struct(s);
+}
+
+void OsdBootMsg::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(osd);
+  e.put(addr);
+  e.put(instance);
+  e.put(host);
+  e.end_struct(m);
+}
+
+void OsdBootMsg::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "OsdBootMsg");
+  d.get(osd);
+  d.get(addr);
+  d.get(instance);
+  d.get(host);
+  d.end_struct(s);
+}
+
+void OsdAckMsg::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(code);
+  e.put(err);
+  e.put(epoch);
+  e.put(leader_addr);
+  e.end_struct(m);
+}
+
+void OsdAckMsg::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "OsdAckMsg");
+  d.get(code);
+  d.get(err);
+  d.get(epoch);
+  d.get(leader_addr);
+  d.end_struct(s);
+}
+
+void OsdFailureMsg::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(target);
+  e.put(reporter);
+  e.put(failed_for_ms);
+  e.put(still_alive);
+  e.end_struct(m);
+}
+
+void OsdFailureMsg::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "OsdFailureMsg");
+  d.get(target);
+  d.get(reporter);
+  d.get(failed_for_ms);
+  d.get(still_alive);
+  d.end_struct(s);
+}
+
+void OsdBeaconMsg::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(osd);
+  e.put(epoch);
+  e.end_struct(m);
+}
+
+void OsdBeaconMsg::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "OsdBeaconMsg");
+  d.get(osd);
+  d.get(epoch);
+  d.end_struct(s);
+}
+
+void OsdAliveMsg::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(osd);
+  e.put(want_up_thru);
+  e.end_struct(m);
+}
+
+void OsdAliveMsg::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "OsdAliveMsg");
+  d.get(osd);
+  d.get(want_up_thru);
+  d.end_struct(s);
+}
+
+}  // namespace cairn::msg

@@ -1,0 +1,118 @@
+// Wire schemas of the monitor service: what clients and OSDs send the monitors
+// and what comes back. Message type numbers are in msg/message_types.h (mon range).
+//
+// Maps travel as encoded bytes (the receiver decodes them with crush/osd_map.h),
+// so msg/ does not depend on crush/.
+// Thread-safety: values.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/buffer.h"
+#include "common/encoding.h"
+#include "msg/entity.h"
+#include "msg/message_types.h"
+
+namespace cairn::msg {
+
+// client -> mon: an admin command (`cairn osd tree`); mon -> client: the reply.
+struct MonCommandMsg {
+  std::vector<std::string> args;
+  bool json = false;
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+struct MonCommandReplyMsg {
+  int32_t code = 0;  // 0 or an errno value
+  std::string out;
+  std::string err;
+  std::string leader_addr;  // set with EAGAIN: where the leader is, if known
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+// client/osd -> mon: send me osdmap epochs from `osdmap_from` on, now and as they
+// commit (unless `onetime`).
+struct MonSubscribeMsg {
+  uint32_t osdmap_from = 0;
+  bool onetime = false;
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+// mon -> subscriber: consecutive osdmap epochs, as incrementals where the
+// subscriber's epoch allows and a full map otherwise.
+struct OsdMapMsg {
+  std::string fsid;
+  std::map<uint32_t, BufferList> full;         // epoch -> encoded crush::OsdMap
+  std::map<uint32_t, BufferList> incremental;  // epoch -> encoded crush::OsdMapIncremental
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+// osd -> mon: I am up at `addr`.
+struct OsdBootMsg {
+  int32_t osd = -1;
+  EntityAddr addr;
+  uint64_t instance = 0;  // random per process start
+  std::string host;       // CRUSH host bucket for a first boot
+  uint32_t weight = 0;    // 16.16 CRUSH weight for a first boot (capacity in TiB)
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+// mon -> osd: the outcome of a boot, an up_thru request or a pg_temp request.
+struct OsdAckMsg {
+  int32_t code = 0;
+  std::string err;
+  uint32_t epoch = 0;       // the epoch that carries the change
+  std::string leader_addr;  // with EAGAIN: where the leader is, if known
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+// osd -> mon: a heartbeat peer failed (or, still_alive, has come back).
+struct OsdFailureMsg {
+  int32_t target = -1;
+  int32_t reporter = -1;
+  uint64_t failed_for_ms = 0;
+  bool still_alive = false;
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+// osd -> mon, every few seconds: I am alive at this epoch.
+struct OsdBeaconMsg {
+  int32_t osd = -1;
+  uint32_t epoch = 0;
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+// osd -> mon: record up_thru >= want before I activate PGs as primary.
+struct OsdAliveMsg {
+  int32_t osd = -1;
+  uint32_t want_up_thru = 0;
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+}  // namespace cairn::msg
+
+namespace cairn::msg {
+// Message numbers of the monitor service (mon range of message_types.h).
+inline constexpr MsgType kMsgMonPaxos = 0x0100;         // mon <-> mon: mon::PaxosMsg
+inline constexpr MsgType kMsgMonCommand = 0x0101;       // request: MonCommandMsg
+inline constexpr MsgType kMsgMonCommandReply = 0x0102;  // reply: MonCommandReplyMsg
+inline constexpr MsgType kMsgMonSubscribe = 0x0103;     // MonSubscribeMsg
+inline constexpr MsgType kMsgOsdMap = 0x0104;           // mon -> subscriber: OsdMapMsg
+inline constexpr MsgType kMsgOsdBoot = 0x0105;          // request: OsdBootMsg, reply OsdAckMsg
+inline constexpr MsgType kMsgOsdFailure = 0x0106;       // OsdFailureMsg
+inline constexpr MsgType kMsgOsdBeacon = 0x0107;        // OsdBeaconMsg
+inline constexpr MsgType kMsgOsdAlive = 0x0108;         // request: OsdAliveMsg, reply OsdAckMsg
+inline constexpr MsgType kMsgOsdAck = 0x0109;           // reply to boot/alive
+}  // namespace cairn::msg

@@ -1,0 +1,340 @@
+// Monitors as real processes on loopback: election, 1000 commits, kill -9 of the
+// leader, partitions through the messenger's fault injection, whole-cluster
+// restart, a corrupt store, fake OSDs going down and out, garbage on the port.
+#include "mon_cluster.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <future>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "client/mon_client.h"
+#include "common/env.h"
+
+namespace cairn::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Short timeouts so failover happens within a test's patience.
+const std::vector<std::string> kFastMons = {
+    "--mon-election-timeout", "1s", "--mon-lease", "1s", "--log-level", "warn"};
+
+// A client in the test process: its own io_context thread, synchronous calls.
+class TestClient {
+ public:
+  explicit TestClient(const std::string& mon_host)
+      : work_(asio::make_work_guard(io_)),
+        messenger_(io_, msg::EntityName{msg::EntityType::kClient, "test"}),
+        mc_(*client::MonClient::create(messenger_, mon_host)),
+        thread_([this] { io_.run(); }) {}
+  ~TestClient() {
+    messenger_.shutdown();
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+  Result<client::MonCommandResult> cmd(std::vector<std::string> words, bool json = false,
+                                       std::chrono::milliseconds timeout = 20s) {
+    std::promise<Result<client::MonCommandResult>> p;
+    auto f = p.get_future();
+    asio::co_spawn(
+        io_,
+        [&]() -> awaitable<void> {
+          std::vector<std::string> w = words;
+          auto r = co_await mc_.command(std::move(w), json, timeout);
+          p.set_value(std::move(r));
+        },
+        asio::detached);
+    return f.get();
+  }
+  // Messages to a monitor outside MonClient (fake OSDs).
+  msg::Messenger& messenger() { return messenger_; }
+  asio::io_context& io() { return io_; }
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  msg::Messenger messenger_;
+  client::MonClient mc_;
+  std::thread thread_;
+};
+
+bool digests_converge(const MonCluster& c, std::chrono::milliseconds timeout, std::string* why = nullptr) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::set<std::string> ds;
+    bool all = true;
+    for (int i = 0; i < c.size(); ++i) {
+      std::string d = c.admin(i, "digest");
+      if (d.empty()) all = false;
+      ds.insert(d);
+      last += d + " ";
+    }
+    if (all && ds.size() == 1) return true;
+    last.clear();
+    std::this_thread::sleep_for(100ms);
+  }
+  if (why) *why = last;
+  return false;
+}
+
+TEST(MonCluster, ThreeMonsElectCommitAThousandChangesAndAgree) {
+  MonCluster c(3, kFastMons);
+  ASSERT_TRUE(c.start_all().ok());
+  int l = c.wait_leader(20s);
+  ASSERT_GE(l, 0) << "no leader elected";
+  auto stat = c.cli({"mon", "stat"}, true);
+  ASSERT_EQ(stat.exit_code, 0) << stat.err;
+  auto j = nlohmann::json::parse(stat.out);
+  EXPECT_EQ(j["leader"], c.name(l));
+  EXPECT_EQ(j["quorum"].size(), 3u);
+
+  TestClient tc(c.mon_host());
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int w = 0; w < 10; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 100; ++i) {
+        auto r = tc.cmd({"config", "set", "global", "k" + std::to_string(w * 100 + i), std::to_string(i)});
+        if (!r.ok() || r->code != 0) ++failures;
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto dump = tc.cmd({"config", "dump"}, true);
+  ASSERT_TRUE(dump.ok());
+  EXPECT_EQ(nlohmann::json::parse(dump->out)["global"].size(), 1000u);
+  std::string why;
+  EXPECT_TRUE(digests_converge(c, 10s, &why)) << why;
+}
+
+TEST(MonCluster, KillingTheLeaderFailsOverAndLosesNoCommittedChange) {
+  MonCluster c(5, kFastMons);
+  ASSERT_TRUE(c.start_all().ok());
+  ASSERT_GE(c.wait_leader(20s), 0);
+  TestClient tc(c.mon_host());
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<int> acked;
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      auto r = tc.cmd({"config", "set", "global", "w" + std::to_string(i), std::to_string(i)}, false, 30s);
+      if (r.ok() && r->code == 0) {
+        std::lock_guard lk(mu);
+        acked.push_back(i);
+      }
+    }
+  });
+  SeededRandom rng(42);
+  for (int round = 0; round < 3; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng.uniform(600)));
+    int l = c.leader();
+    ASSERT_GE(l, 0);
+    auto t0 = std::chrono::steady_clock::now();
+    c.kill9(l);
+    int l2 = c.wait_leader(15s);
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    ASSERT_GE(l2, 0) << "no new leader after killing " << c.name(l);
+    EXPECT_NE(l2, l);
+    EXPECT_LT(took.count(), 8000) << "failover took " << took.count() << " ms";
+    std::printf("failover round %d: mon.%s killed, mon.%s leads after %lld ms\n", round, c.name(l).c_str(),
+                c.name(l2).c_str(), static_cast<long long>(took.count()));
+    ASSERT_TRUE(c.start(l).ok());
+  }
+  std::this_thread::sleep_for(500ms);
+  stop = true;
+  writer.join();
+  ASSERT_GE(c.wait_leader(15s), 0);
+  auto dump = tc.cmd({"config", "dump"}, true);
+  ASSERT_TRUE(dump.ok());
+  auto global = nlohmann::json::parse(dump->out)["global"];
+  std::lock_guard lk(mu);
+  EXPECT_GT(acked.size(), 20u);
+  for (int i : acked) EXPECT_EQ(global["w" + std::to_string(i)], std::to_string(i)) << "acked change lost";
+  std::string why;
+  EXPECT_TRUE(digests_converge(c, 15s, &why)) << why;
+}
+
+TEST(MonCluster, PartitionedLeaderStepsDownAndCatchesUpAfterHeal) {
+  MonCluster c(3, kFastMons);
+  ASSERT_TRUE(c.start_all().ok());
+  int l = c.wait_leader(20s);
+  ASSERT_GE(l, 0);
+  for (int i = 0; i < c.size(); ++i) {
+    if (i == l) continue;
+    c.admin(l, "fault cut mon." + c.name(i));
+    c.admin(i, "fault cut mon." + c.name(l));
+  }
+  std::this_thread::sleep_for(3s);
+  auto st = nlohmann::json::parse(c.admin(l, "status"));
+  EXPECT_FALSE(st["is_leader"].get<bool>()) << "a leader cut off from its majority must step down";
+  int l2 = c.leader();
+  ASSERT_GE(l2, 0);
+  EXPECT_NE(l2, l);
+  auto r = c.cli({"config", "set", "global", "during_partition", "yes"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (int i = 0; i < c.size(); ++i)
+    c.admin(i, "fault clear mon." + c.name(l)), c.admin(l, "fault clear mon." + c.name(i));
+  std::string why;
+  EXPECT_TRUE(digests_converge(c, 15s, &why)) << why;
+}
+
+TEST(MonCluster, RestartingEveryMonitorKeepsTheState) {
+  MonCluster c(3, kFastMons);
+  ASSERT_TRUE(c.start_all().ok());
+  ASSERT_GE(c.wait_leader(20s), 0);
+  ASSERT_EQ(c.cli({"config", "set", "osd", "osd_heartbeat_grace", "33"}).exit_code, 0);
+  ASSERT_EQ(c.cli({"osd", "pool", "create", "keepme", "8", "--size", "1", "--min-size", "1"}).exit_code, 0);
+  for (int i = 0; i < 3; ++i) c.stop(i);
+  ASSERT_TRUE(c.start_all().ok());
+  ASSERT_GE(c.wait_leader(20s), 0);
+  auto g = c.cli({"config", "get", "osd.1", "osd_heartbeat_grace"});
+  EXPECT_EQ(g.out, "33\n") << g.err;
+  EXPECT_NE(c.cli({"osd", "pool", "ls"}).out.find("keepme"), std::string::npos);
+}
+
+TEST(MonCluster, CorruptStoreFailsStartupWithAClearMessage) {
+  MonCluster c(1, kFastMons);
+  ASSERT_TRUE(c.start_all().ok());
+  ASSERT_GE(c.wait_leader(20s), 0);
+  c.stop(0);
+  std::string store = c.data_dir(0) + "/store";
+  ASSERT_EQ(
+      std::system(("f=$(ls " + store +
+                   "/MANIFEST-* | head -1); sz=$(stat -c %s $f); "
+                   "dd if=/dev/zero of=$f bs=1 seek=$((sz/3)) count=$((sz/3+1)) conv=notrunc status=none")
+                      .c_str()),
+      0);
+  auto r = run_process({bin_dir() + "/cairn-mon", "--id", c.name(0), "--data", c.data_dir(0)}, 20s);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("open monitor store"), std::string::npos) << r.err;
+}
+
+TEST(MonCluster, BadCommandsAndGarbageDoNotHurtTheMonitor) {
+  MonCluster c(1, kFastMons);
+  ASSERT_TRUE(c.start_all().ok());
+  ASSERT_GE(c.wait_leader(20s), 0);
+  auto r = c.cli({"osd", "pool", "create", "x", "notanumber"});
+  EXPECT_EQ(r.exit_code, EINVAL);
+  EXPECT_NE(r.err.find("pg_num"), std::string::npos) << r.err;
+  EXPECT_EQ(c.cli({"frobnicate"}).exit_code, EINVAL);
+  EXPECT_EQ(c.cli({"osd", "out", "99"}).exit_code, ENOENT);
+  // Garbage straight onto the monitor's port.
+  std::string host = c.mon_host();
+  uint16_t port = static_cast<uint16_t>(std::stoi(host.substr(host.rfind(':') + 1)));
+  SeededRandom rng(9);
+  for (int k = 0; k < 20; ++k) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+      std::string junk(1 + rng.uniform(4096), '\0');
+      for (char& ch : junk) ch = static_cast<char>(rng.next_u64());
+      (void)!write(fd, junk.data(), junk.size());
+    }
+    close(fd);
+  }
+  EXPECT_EQ(c.cli({"health"}).exit_code, 0);
+  EXPECT_TRUE(c.running(0));
+}
+
+// Fake OSDs: boot through the real messages, then one goes silent.
+TEST(MonCluster, SilentOsdIsMarkedDownThenOut) {
+  std::vector<std::string> args = kFastMons;
+  args.insert(args.end(), {"--mon-osd-beacon-timeout", "2s", "--mon-osd-down-out-interval", "2s",
+                           "--mon-osd-reporter-subtree-level", "osd"});
+  MonCluster c(3, args);
+  ASSERT_TRUE(c.start_all().ok());
+  int l = c.wait_leader(20s);
+  ASSERT_GE(l, 0);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(c.cli({"osd", "create"}).exit_code, 0);
+  TestClient tc(c.mon_host());
+  // Boot each OSD through whichever monitor leads (following EAGAIN redirects).
+  auto boot = [&](int osd) -> int {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      int lead = c.leader();
+      if (lead < 0) {
+        std::this_thread::sleep_for(200ms);
+        continue;
+      }
+      std::string addr = c.mon_host();
+      std::vector<std::string> hosts;
+      size_t pos = 0;
+      while (pos != std::string::npos) {
+        size_t comma = addr.find(',', pos);
+        hosts.push_back(addr.substr(pos, comma == std::string::npos ? comma : comma - pos));
+        pos = comma == std::string::npos ? comma : comma + 1;
+      }
+      std::promise<int> p;
+      auto f = p.get_future();
+      asio::co_spawn(
+          tc.io(),
+          [&]() -> awaitable<void> {
+            auto conn =
+                tc.messenger().connect(msg::EntityInst{msg::EntityName{msg::EntityType::kMon, c.name(lead)},
+                                                       *msg::EntityAddr::parse(hosts[lead])},
+                                       msg::Policy::kLossy);
+            msg::OsdBootMsg b{osd, *msg::EntityAddr::parse("127.0.0.1:" + std::to_string(7000 + osd)),
+                              static_cast<uint64_t>(osd + 1), "h" + std::to_string(osd), 0x10000};
+            msg::Message req = msg::Message::make(msg::kMsgOsdBoot, b);
+            auto r = co_await conn->request(std::move(req), std::chrono::milliseconds(5000));
+            int code = -1;
+            if (r.ok()) {
+              auto ack = r->decode_front<msg::OsdAckMsg>();
+              code = ack.ok() ? ack->code : -2;
+            }
+            conn->close();
+            p.set_value(code);
+          },
+          asio::detached);
+      int code = f.get();
+      if (code == 0) return 0;
+      std::this_thread::sleep_for(200ms);
+    }
+    return -1;
+  };
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(boot(i), 0) << "boot osd." << i;
+  auto dump = nlohmann::json::parse(c.cli({"osd", "dump"}, true).out);
+  for (auto& o : dump["osds"]) EXPECT_TRUE(o["up"].get<bool>());
+  // osd.0 and osd.1 keep sending beacons (to any monitor); osd.2 is silent.
+  auto beacons = [&](int secs) {
+    for (int t = 0; t < secs * 5; ++t) {
+      asio::post(tc.io(), [&] {
+        for (int osd = 0; osd < 2; ++osd) {
+          auto conn = tc.messenger().connect(
+              msg::EntityInst{msg::EntityName{msg::EntityType::kMon, c.name(0)},
+                              *msg::EntityAddr::parse(c.mon_host().substr(0, c.mon_host().find(',')))},
+              msg::Policy::kLossy);
+          (void)conn->send(msg::Message::make(msg::kMsgOsdBeacon, msg::OsdBeaconMsg{osd, 0}));
+        }
+      });
+      std::this_thread::sleep_for(200ms);
+    }
+  };
+  beacons(4);
+  dump = nlohmann::json::parse(c.cli({"osd", "dump"}, true).out);
+  EXPECT_FALSE(dump["osds"][2]["up"].get<bool>()) << dump.dump();
+  EXPECT_TRUE(dump["osds"][0]["up"].get<bool>()) << dump.dump();
+  beacons(4);
+  dump = nlohmann::json::parse(c.cli({"osd", "dump"}, true).out);
+  EXPECT_FALSE(dump["osds"][2]["in"].get<bool>()) << "down past the interval: out";
+  EXPECT_TRUE(dump["osds"][1]["in"].get<bool>());
+  auto h = nlohmann::json::parse(c.cli({"health"}, true).out);
+  EXPECT_EQ(h["status"], "HEALTH_OK") << "down and out is not a warning";
+}
+
+}  // namespace
+}  // namespace cairn::test
