@@ -19,6 +19,7 @@ awaitable<Status> FrameReader::fill(size_t need) {
     auto n = co_await stream_.read_some(buf_.data() + end_, buf_.size() - end_);
     if (!n.ok()) co_return n.status();
     end_ += *n;
+    bytes_read_ += *n;
   }
   co_return ok_status();
 }
@@ -35,8 +36,16 @@ awaitable<Result<BufferList>> FrameReader::segment(size_t len) {
   BufferPtr big = BufferPtr::create(len);
   size_t have = buffered();
   if (have) std::memcpy(big.data(), buf_.data() + start_, have);
+  // Drop the small buffer rather than rewind it: delivered messages may still
+  // hold slices of it (rewinding once corrupted an echoed front in flight).
+  buf_ = BufferPtr();
   start_ = end_ = 0;
-  CAIRN_CO_RETURN_IF_ERROR(co_await stream_.read_exact(big.data() + have, len - have));
+  while (have < len) {
+    auto n = co_await stream_.read_some(big.data() + have, len - have);
+    if (!n.ok()) co_return n.status();
+    have += *n;
+    bytes_read_ += *n;
+  }
   co_return BufferList(std::move(big));
 }
 

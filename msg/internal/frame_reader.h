@@ -35,6 +35,9 @@ class FrameReader {
   awaitable<Result<ReceivedFrame>> next();
   // True if a whole frame header is already buffered (more frames are ready).
   bool has_buffered_header() const { return end_ - start_ >= kFrameHeaderSize; }
+  // Bytes read from the stream so far: progress inside a large frame counts as
+  // liveness for the keepalive (a 64 MiB frame may take longer than its timeout).
+  uint64_t bytes_read() const { return bytes_read_; }
 
  private:
   size_t buffered() const { return end_ - start_; }
@@ -44,9 +47,10 @@ class FrameReader {
 
   Stream& stream_;
   FrameLimits limits_;
-  BufferPtr buf_;  // slices of it may live on in delivered messages
+  BufferPtr buf_;  // slices of it live on in delivered messages: bytes before end_ are never rewritten
   size_t start_ = 0;
   size_t end_ = 0;
+  uint64_t bytes_read_ = 0;
 };
 
 }  // namespace cairn::msg::internal

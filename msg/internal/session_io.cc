@@ -197,12 +197,17 @@ awaitable<Status> Session::write_batch(Link& link, std::vector<OutFrame>& batch)
 awaitable<void> Session::keepalive_loop(std::shared_ptr<Session> self, std::shared_ptr<Link> link) {
   const auto interval = self->m_->opts.keepalive_interval;
   const auto timeout = self->m_->opts.keepalive_timeout;
+  uint64_t seen_bytes = 0;
   while (!link->dead) {
     link->keepalive.expires_after(interval);
     error_code ec;
     co_await link->keepalive.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (link->dead) break;
     auto now = Clock::now();
+    if (link->reader.bytes_read() != seen_bytes) {  // bytes arriving inside a large frame
+      seen_bytes = link->reader.bytes_read();
+      self->last_rx_ = now;
+    }
     if (now - self->last_rx_ > timeout) {
       self->fail_link(link, Status(Errc::kTimedOut, "keepalive timeout"));
       break;
