@@ -192,7 +192,10 @@ void Session::fail_link(const std::shared_ptr<Link>& link, const Status& why) {
   link->guard.cancel();
   bool current = link_ == link;
   if (current) link_.reset();
-  if (!closed_.load()) {
+  if (why.code() == Errc::kCorrupt) {  // a peer or the network is misbehaving: worth a warning
+    CAIRN_LOG(kWarn, kMsg) << "connection dropped: corrupt frame" << kv("peer", peer_.to_string())
+                           << kv("remote", link->stream->remote()) << kv("reason", why.to_string());
+  } else if (!closed_.load()) {
     CAIRN_LOG(kInfo, kMsg) << "connection dropped" << kv("peer", peer_.to_string())
                            << kv("policy", policy_ == Policy::kLossless ? "lossless" : "lossy")
                            << kv("reason", why.to_string());
