@@ -187,6 +187,19 @@ TEST_F(BlockStoreTest, MkfsRefusesFormattedAndMountChecksIdentity) {
   EXPECT_EQ(BlockStore::open(mixed).code(), Errc::kCorrupt);
 }
 
+TEST_F(BlockStoreTest, BadOptionsAreRejected) {
+  BlockStoreOptions o;
+  o.path = dir_.path();
+  o.device_bytes = 16ull << 20;
+  o.max_group_txns = 0;
+  EXPECT_EQ(BlockStore::mkfs(o).code(), Errc::kInvalid);
+  o.max_group_txns = 64;
+  o.device_bytes = 1 << 20;  // too small to hold anything
+  EXPECT_EQ(BlockStore::mkfs(o).code(), Errc::kInvalid);
+  BlockStoreOptions none;
+  EXPECT_EQ(BlockStore::open(none).code(), Errc::kInvalid);
+}
+
 TEST_F(BlockStoreTest, FsckCleanAfterMixedWorkload) {
   format(64ull << 20);
   for (int i = 0; i < 200; ++i) {

@@ -46,6 +46,13 @@ Result<Superblock> read_superblock(const UringDevice& dev) {
   CAIRN_RETURN_IF_ERROR(dev.pread_direct(0, buf.data(), kBlockSize));
   return Superblock::from_block(buf.view());
 }
+Status check_options(const BlockStoreOptions& opts) {
+  if (opts.path.empty()) return error(Errc::kInvalid, "no data directory");
+  if (opts.max_group_txns == 0 || opts.max_queued_txns == 0 || opts.queue_depth == 0) {
+    return error(Errc::kInvalid, "group size, queue limit and queue depth must be at least 1");
+  }
+  return ok_status();
+}
 }  // namespace
 
 Status BlockStoreImpl::open_db(bool create) {
@@ -70,6 +77,7 @@ Status BlockStoreImpl::open_db(bool create) {
 Status BlockStore::mkfs(const BlockStoreOptions& opts) { return BlockStoreImpl::format(opts); }
 
 Status BlockStoreImpl::format(const BlockStoreOptions& opts) {
+  CAIRN_RETURN_IF_ERROR(check_options(opts));
   std::error_code ec;
   std::filesystem::create_directories(opts.path, ec);
   if (ec) return error(Errc::kIo, "mkdir " + opts.path + ": " + ec.message());
@@ -112,6 +120,7 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const BlockStoreOptions& op
 }
 
 Result<std::unique_ptr<BlockStoreImpl>> BlockStoreImpl::mount(const BlockStoreOptions& opts) {
+  CAIRN_RETURN_IF_ERROR(check_options(opts));
   std::unique_ptr<BlockStoreImpl> s(new BlockStoreImpl());
   s->opts_ = opts;
   CAIRN_ASSIGN_OR_RETURN(
