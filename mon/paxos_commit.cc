@@ -21,15 +21,18 @@ void Paxos::maybe_start_proposal() {
 
 void Paxos::begin(std::string value, std::vector<Done> dones) {
   uint64_t version = store_.last_committed() + 1;
-  store_must(store_.set_uncommitted(Uncommitted{my_pn_, version, value}), "accept own value");
-  inflight_ = InFlight{version, std::move(value), std::move(dones), {rank_}};
   PaxosMsg m;
   m.op = PaxosOp::kAccept;
   m.pn = my_pn_;
   m.version = version;
   m.last_committed = store_.last_committed();
-  m.value = inflight_->value;
+  m.value = value;
+  // Send first, then make our own acceptance durable: the followers' disk writes
+  // overlap ours. Safe, because the leader counts itself towards the majority
+  // only after its write returns (below), and the value is not chosen before then.
   send_all(m);
+  store_must(store_.set_uncommitted(Uncommitted{my_pn_, version, value}), "accept own value");
+  inflight_ = InFlight{version, std::move(value), std::move(dones), {rank_}};
   if (static_cast<int>(inflight_->accepted.size()) >= majority()) on_accepted(rank_, PaxosMsg{});
 }
 

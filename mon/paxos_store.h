@@ -2,7 +2,9 @@
 // uncommitted value, the committed log, and the key/value state the log builds.
 //
 // Every mutating call is durable when it returns (the Paxos rules depend on it:
-// a promise or an accept is sent only after it is on disk). commit() stores the
+// a promise or an accept is sent only after it is on disk), except that commit()
+// may become durable only with the next durable call: the value it records was
+// already accepted durably by a majority, so a lost commit is recovered. commit() stores the
 // entry, applies its transactions, advances last_committed and clears the
 // uncommitted slot in one atomic step.
 //

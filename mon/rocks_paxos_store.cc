@@ -6,7 +6,7 @@
 //   p:first,p:last  u64 (LE)          committed log bounds
 //   l:<016x ver>    encoded PaxosValue committed log entry
 //   s:<key>         bytes             the state the log built
-// Every mutation is one WriteBatch written with sync=true.
+// Every mutation is one WriteBatch written with sync=true, except commit() (see there).
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -97,7 +97,13 @@ class RocksPaxosStore final : public PaxosStore {
     uint64_t first = first_ == 0 ? version : first_;
     b.Put(kFirst, u64_bytes(first));
     b.Delete(kUncommitted);
-    CAIRN_RETURN_IF_ERROR(from_rocks(db_->Write(wo_, &b), "commit"));
+    // Not synced: a committed value was accepted durably by a majority (this
+    // monitor's own acceptance included), so losing this write in a crash only
+    // rolls this monitor back to "accepted", which recovery re-proposes. The next
+    // synced write (any accept or promise) makes it durable, as the WAL is ordered.
+    rocksdb::WriteOptions lazy;
+    lazy.sync = false;
+    CAIRN_RETURN_IF_ERROR(from_rocks(db_->Write(lazy, &b), "commit"));
     last_ = version;
     first_ = first;
     uncommitted_.reset();
