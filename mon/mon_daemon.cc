@@ -19,6 +19,33 @@ constexpr uint32_t kMaxIncrementalsPerMessage = 100;
 
 std::string mon_entity(const std::string& id) { return "mon." + id; }
 
+// Health of the monitors themselves: who is outside the leader's quorum.
+class MonHealthService final : public Service {
+ public:
+  MonHealthService(const MonMap& monmap, const Paxos& paxos) : monmap_(monmap), paxos_(paxos) {}
+  std::string_view name() const override { return "monhealth"; }
+  void refresh(const PaxosStore&) override {}
+  bool owns(const std::vector<std::string>&) const override { return false; }
+  Result<std::optional<KvTxn>> command(const MonCommand&, MonCommandReply&) override {
+    return Status(Errc::kInternal, "no commands");
+  }
+  void health(std::vector<HealthCheck>& out) const override {
+    const std::set<int>& q = paxos_.quorum();
+    if (!paxos_.is_leader() || static_cast<int>(q.size()) >= monmap_.size()) return;
+    std::vector<std::string> detail;
+    for (int r = 0; r < monmap_.size(); ++r)
+      if (!q.count(r))
+        detail.push_back("mon." + monmap_.mons[r].name + " (" + monmap_.mons[r].addr + ") is out of quorum");
+    out.push_back(HealthCheck{
+        "MON_DOWN", HealthSeverity::kWarn,
+        std::to_string(detail.size()) + "/" + std::to_string(monmap_.size()) + " mons down", detail});
+  }
+
+ private:
+  const MonMap& monmap_;
+  const Paxos& paxos_;
+};
+
 }  // namespace
 
 Status MonDaemon::mkfs(const std::string& data_dir, const std::string& id, const MonMap& monmap) {
@@ -59,6 +86,7 @@ Status MonDaemon::start() {
   paxos_ = std::make_unique<Paxos>(rank_, monmap_.size(), *store_, *this, rng_, opts_.paxos);
   core_ = std::make_unique<MonitorCore>(*paxos_, *store_);
   core_->add_service(std::make_unique<ConfigService>());
+  core_->add_service(std::make_unique<MonHealthService>(monmap_, *paxos_));
   OsdMapServiceConfig oc = opts_.osdmap;
   oc.fsid = monmap_.fsid;
   auto svc = std::make_unique<OsdMapService>(oc, [] { return real_clock().now_ns() / 1'000'000; });

@@ -150,6 +150,12 @@ TEST(MonCluster, KillingTheLeaderFailsOverAndLosesNoCommittedChange) {
     EXPECT_LT(took.count(), 8000) << "failover took " << took.count() << " ms";
     std::printf("failover round %d: mon.%s killed, mon.%s leads after %lld ms\n", round, c.name(l).c_str(),
                 c.name(l2).c_str(), static_cast<long long>(took.count()));
+    if (round == 0) {
+      std::this_thread::sleep_for(1500ms);  // a few lease rounds without the dead monitor
+      auto h = c.cli({"health", "detail"});
+      EXPECT_NE(h.out.find("MON_DOWN"), std::string::npos) << h.out << h.err;
+      EXPECT_NE(h.out.find("mon." + c.name(l)), std::string::npos) << h.out;
+    }
     ASSERT_TRUE(c.start(l).ok());
   }
   std::this_thread::sleep_for(500ms);
