@@ -95,6 +95,15 @@ class BlockStore : public ObjectStore {
   // Checks a store that is not mounted (opens it, checks, closes it).
   static Result<FsckReport> fsck(const BlockStoreOptions& opts, bool deep);
 
+  // Reads through the caller's own ring: an OSD shard opens a UringDevice on
+  // device_path() and passes it here; the callback runs in that ring's poll(), on
+  // the shard's thread (inline when no device I/O is needed: errors, holes,
+  // blocks still in memory). Same result as read().
+  using ReadCallback = std::function<void(Result<BufferList>)>;
+  virtual void read_async(UringDevice& ring, const CollectionId& cid, const ObjectId& oid, uint64_t off,
+                          uint64_t len, ReadCallback cb) = 0;
+  virtual std::string device_path() const = 0;
+
   virtual BlockStoreStats stats() = 0;
   // Onode details for inspection tools: size, nid and extents as text.
   virtual Result<std::string> describe_object(const CollectionId& cid, const ObjectId& oid) = 0;

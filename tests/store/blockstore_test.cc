@@ -5,7 +5,10 @@
 #include <rocksdb/db.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "osd/store/block_store.h"
 #include "store_test_util.h"
@@ -221,6 +224,46 @@ TEST_F(BlockStoreTest, FsckFindsLeaksAndBlocksMappedButFree) {
   EXPECT_EQ(r->leaked_blocks, 0u);
   EXPECT_EQ(r->unallocated_mapped, 1u);
   EXPECT_FALSE(r->clean());
+}
+
+// Reads through a shard's own ring agree with read(), holes and in-memory
+// deferred blocks included, and fail with kIo on a bad block.
+TEST_F(BlockStoreTest, AsyncReadsOnTheCallersRing) {
+  format(32ull << 20);
+  std::string data = pattern(40000, 'q');
+  data.replace(20000, 16, "ASYNC-NEEDLE-XYZ");  // unique on the device (the pattern repeats)
+  ASSERT_TRUE(write(oid("r"), 0, data).ok());
+  ASSERT_TRUE(write(oid("r"), 100000, "tail after a hole").ok());
+  ASSERT_TRUE(write(oid("r"), 5, "patch").ok());  // deferred
+  auto ring = UringDevice::open(store_->device_path(), {32, true});
+  ASSERT_TRUE(ring.ok()) << ring.status().to_string();
+  auto read_async = [&](uint64_t off, uint64_t len) {
+    std::optional<Result<BufferList>> got;
+    store_->read_async(**ring, c_, oid("r"), off, len, [&](Result<BufferList> r) { got = std::move(r); });
+    while (!got) EXPECT_TRUE((*ring)->poll(true).ok());
+    return std::move(*got);
+  };
+  for (auto [off, len] :
+       std::vector<std::pair<uint64_t, uint64_t>>{{0, 0}, {3, 9000}, {39990, 70000}, {200000, 5}}) {
+    auto want = store_->read(c_, oid("r"), off, len);
+    auto got = read_async(off, len);
+    ASSERT_TRUE(want.ok() && got.ok()) << got.status().to_string();
+    EXPECT_TRUE(*got == *want) << off << "+" << len;
+  }
+  std::optional<Result<BufferList>> missing;
+  store_->read_async(**ring, c_, oid("nope"), 0, 0, [&](Result<BufferList> r) { missing = std::move(r); });
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(missing->code(), Errc::kNotFound);
+  store_.reset();
+  ring->reset();
+  off_t at = find_on_device("ASYNC-NEEDLE-XYZ");
+  ASSERT_GE(at, 0);
+  flip_byte(at);
+  mount();
+  ring = UringDevice::open(store_->device_path(), {32, true});
+  ASSERT_TRUE(ring.ok());
+  EXPECT_EQ(read_async(0, 0).code(), Errc::kIo);
+  EXPECT_TRUE(read_async(0, 4096).ok());
 }
 
 TEST_F(BlockStoreTest, BadOptionsAreRejected) {

@@ -109,6 +109,11 @@ Status BlockStoreImpl::read_verified(uint64_t dev_block, uint64_t count, const u
     return error(Errc::kCorrupt, "extent outside the data area: block " + std::to_string(dev_block));
   }
   CAIRN_RETURN_IF_ERROR(dev_->pread_direct(dev_block * kBlockSize, out, count * kBlockSize));
+  return verify_blocks(dev_block, count, crcs, out);
+}
+
+Status BlockStoreImpl::verify_blocks(uint64_t dev_block, uint64_t count, const uint32_t* crcs,
+                                     const char* out) {
   for (uint64_t i = 0; i < count; ++i) {
     uint32_t got = crc32c(0, out + i * kBlockSize, kBlockSize);
     if (got != crcs[i]) {

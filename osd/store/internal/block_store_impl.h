@@ -79,6 +79,24 @@ struct CommitGroup {
 // doing 64 at once keeps small overwrites at about one sync per commit group.
 inline constexpr size_t kRetireBatch = 64;
 
+// A read after the onode lookup: holes and deferred blocks already filled in
+// `buf`, device runs still to read (each one I/O) and check.
+struct ReadPlan {
+  struct Run {
+    uint64_t dev_block = 0;
+    uint64_t count = 0;
+    size_t buf_off = 0;
+    std::vector<uint32_t> crcs;
+  };
+  BufferPtr buf;
+  size_t result_off = 0;
+  size_t result_len = 0;
+  std::vector<Run> runs;
+  BufferList result() const {
+    return result_len ? BufferList(buf.slice(result_off, result_len)) : BufferList();
+  }
+};
+
 class BlockStoreImpl final : public BlockStore {
  public:
   static Status format(const BlockStoreOptions& opts);
@@ -92,6 +110,9 @@ class BlockStoreImpl final : public BlockStore {
   Result<ObjectPage> list_objects(const CollectionId& cid, const ObjectId& start, size_t max) override;
   Result<ObjectStat> stat(const CollectionId& cid, const ObjectId& oid) override;
   Result<BufferList> read(const CollectionId& cid, const ObjectId& oid, uint64_t off, uint64_t len) override;
+  void read_async(UringDevice& ring, const CollectionId& cid, const ObjectId& oid, uint64_t off, uint64_t len,
+                  ReadCallback cb) override;
+  std::string device_path() const override { return device_path_; }
   Result<BufferList> getattr(const CollectionId& cid, const ObjectId& oid, const std::string& name) override;
   Result<AttrMap> getattrs(const CollectionId& cid, const ObjectId& oid) override;
   Result<BufferList> omap_get_header(const CollectionId& cid, const ObjectId& oid) override;
@@ -128,6 +149,9 @@ class BlockStoreImpl final : public BlockStore {
   Result<BufferPtr> latest_block(uint64_t dev_block, uint32_t crc);
   // Reads device blocks and checks each against its crc (any thread, mu_ not needed).
   Status read_verified(uint64_t dev_block, uint64_t count, const uint32_t* crcs, char* out);
+  // Checks blocks against their crcs; counts and logs mismatches (kIo).
+  Status verify_blocks(uint64_t dev_block, uint64_t count, const uint32_t* crcs, const char* data);
+  Result<ReadPlan> plan_read(const CollectionId& cid, const ObjectId& oid, uint64_t off, uint64_t len);
   // Committed onode for a reader; takes mu_ itself (not held on a cache miss).
   Result<OnodeRef> lookup_for_read(const CollectionId& cid, const ObjectId& oid);
 
@@ -151,6 +175,7 @@ class BlockStoreImpl final : public BlockStore {
   }
 
   BlockStoreOptions opts_;
+  std::string device_path_;
   Superblock sb_;
   std::unique_ptr<UringDevice> dev_;
   std::unique_ptr<rocksdb::DB> db_;

@@ -21,7 +21,7 @@ namespace {
 // A device smaller than this cannot hold the reserved area plus useful data.
 constexpr uint64_t kMinDeviceBytes = 4ull << 20;
 
-std::string device_path(const BlockStoreOptions& opts) {
+std::string resolve_device_path(const BlockStoreOptions& opts) {
   return opts.device.empty() ? opts.path + "/block" : opts.device;
 }
 
@@ -81,7 +81,7 @@ Status BlockStoreImpl::format(const BlockStoreOptions& opts) {
   std::error_code ec;
   std::filesystem::create_directories(opts.path, ec);
   if (ec) return error(Errc::kIo, "mkdir " + opts.path + ": " + ec.message());
-  std::string dev_path = device_path(opts);
+  std::string dev_path = resolve_device_path(opts);
   CAIRN_RETURN_IF_ERROR(create_block_file(dev_path, opts.device_bytes));
   CAIRN_ASSIGN_OR_RETURN(auto dev, UringDevice::open(dev_path, {opts.queue_depth, false}));
   if (read_superblock(*dev).ok()) return error(Errc::kExists, dev_path + " is already formatted");
@@ -123,9 +123,10 @@ Result<std::unique_ptr<BlockStoreImpl>> BlockStoreImpl::mount(const BlockStoreOp
   CAIRN_RETURN_IF_ERROR(check_options(opts));
   std::unique_ptr<BlockStoreImpl> s(new BlockStoreImpl());
   s->opts_ = opts;
+  s->device_path_ = resolve_device_path(opts);
   CAIRN_ASSIGN_OR_RETURN(
-      s->dev_, UringDevice::open(device_path(opts), {opts.queue_depth, false, opts.dsync_data_writes,
-                                                     opts.test_track_unflushed}));
+      s->dev_, UringDevice::open(resolve_device_path(opts), {opts.queue_depth, false, opts.dsync_data_writes,
+                                                             opts.test_track_unflushed}));
   CAIRN_ASSIGN_OR_RETURN(s->sb_, read_superblock(*s->dev_));
   if (s->dev_->size() < s->sb_.device_bytes)
     return error(Errc::kCorrupt, "device is smaller than its superblock says");

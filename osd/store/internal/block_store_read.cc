@@ -68,10 +68,11 @@ Result<ObjectStat> BlockStoreImpl::stat(const CollectionId& cid, const ObjectId&
   return ObjectStat{o->size};
 }
 
-Result<BufferList> BlockStoreImpl::read(const CollectionId& cid, const ObjectId& oid, uint64_t off,
-                                        uint64_t len) {
+Result<ReadPlan> BlockStoreImpl::plan_read(const CollectionId& cid, const ObjectId& oid, uint64_t off,
+                                           uint64_t len) {
   CAIRN_ASSIGN_OR_RETURN(OnodeRef o, lookup_for_read(cid, oid));
-  if (off >= o->size) return BufferList();
+  ReadPlan plan;
+  if (off >= o->size) return plan;
   uint64_t end = len == 0 ? o->size : std::min(o->size, off + std::min(len, o->size));
   uint64_t b0 = off / kBlockSize, b1 = (end + kBlockSize - 1) / kBlockSize;
   std::map<uint64_t, BufferPtr> deferred;  // lblock -> contents not yet in place
@@ -88,34 +89,77 @@ Result<BufferList> BlockStoreImpl::read(const CollectionId& cid, const ObjectId&
       }
     }
   }
-  BufferPtr buf = BufferPtr::create_aligned((b1 - b0) * kBlockSize);
-  uint64_t b = b0;
-  while (b < b1) {
-    char* dst = buf.data() + (b - b0) * kBlockSize;
+  plan.buf = BufferPtr::create_aligned((b1 - b0) * kBlockSize);
+  plan.result_off = off - b0 * kBlockSize;
+  plan.result_len = end - off;
+  for (uint64_t b = b0; b < b1;) {
+    char* dst = plan.buf.data() + (b - b0) * kBlockSize;
     auto ref = o->extents.lookup(b);
-    if (!ref) {
-      std::memset(dst, 0, kBlockSize);
-      ++b;
-      continue;
-    }
     auto d = deferred.find(b);
-    if (d != deferred.end()) {
-      std::memcpy(dst, d->second.data(), kBlockSize);
+    if (!ref || d != deferred.end()) {
+      if (ref) {
+        std::memcpy(dst, d->second.data(), kBlockSize);
+      } else {
+        std::memset(dst, 0, kBlockSize);
+      }
       ++b;
       continue;
     }
-    // The longest run of blocks contiguous on the device: one pread.
-    std::vector<uint32_t> crcs{ref->crc};
-    uint64_t e = b + 1;
-    for (; e < b1 && !deferred.count(e); ++e) {
+    // The longest run of blocks contiguous on the device: one I/O.
+    ReadPlan::Run run{ref->dev_block, 1, (b - b0) * kBlockSize, {ref->crc}};
+    for (uint64_t e = b + 1; e < b1 && !deferred.count(e); ++e, ++run.count) {
       auto next = o->extents.lookup(e);
       if (!next || next->dev_block != ref->dev_block + (e - b)) break;
-      crcs.push_back(next->crc);
+      run.crcs.push_back(next->crc);
     }
-    CAIRN_RETURN_IF_ERROR(read_verified(ref->dev_block, e - b, crcs.data(), dst));
-    b = e;
+    if (run.dev_block < sb_.data_start_block || run.dev_block + run.count > sb_.total_blocks()) {
+      return error(Errc::kCorrupt, "extent outside the data area: block " + std::to_string(run.dev_block));
+    }
+    b += run.count;
+    plan.runs.push_back(std::move(run));
   }
-  return BufferList(buf.slice(off - b0 * kBlockSize, end - off));
+  return plan;
+}
+
+Result<BufferList> BlockStoreImpl::read(const CollectionId& cid, const ObjectId& oid, uint64_t off,
+                                        uint64_t len) {
+  CAIRN_ASSIGN_OR_RETURN(ReadPlan plan, plan_read(cid, oid, off, len));
+  for (const ReadPlan::Run& r : plan.runs) {
+    CAIRN_RETURN_IF_ERROR(read_verified(r.dev_block, r.count, r.crcs.data(), plan.buf.data() + r.buf_off));
+  }
+  return plan.result();
+}
+
+void BlockStoreImpl::read_async(UringDevice& ring, const CollectionId& cid, const ObjectId& oid, uint64_t off,
+                                uint64_t len, ReadCallback cb) {
+  auto planned = plan_read(cid, oid, off, len);
+  if (!planned.ok()) return cb(planned.status());
+  if (planned->runs.empty()) return cb(planned->result());
+  struct State {
+    ReadPlan plan;
+    size_t outstanding;
+    Status status;
+    ReadCallback cb;
+  };
+  auto st = std::make_shared<State>(State{std::move(*planned), 0, {}, std::move(cb)});
+  st->outstanding = st->plan.runs.size();
+  for (size_t i = 0; i < st->plan.runs.size(); ++i) {
+    const ReadPlan::Run& r = st->plan.runs[i];
+    ring.read(r.dev_block * kBlockSize, st->plan.buf.slice(r.buf_off, r.count * kBlockSize),
+              [this, st, i](Status s) {
+                const ReadPlan::Run& run = st->plan.runs[i];
+                if (s.ok())
+                  s = verify_blocks(run.dev_block, run.count, run.crcs.data(),
+                                    st->plan.buf.data() + run.buf_off);
+                if (!s.ok() && st->status.ok()) st->status = std::move(s);
+                if (--st->outstanding > 0) return;
+                if (st->status.ok()) {
+                  st->cb(st->plan.result());
+                } else {
+                  st->cb(st->status);
+                }
+              });
+  }
 }
 
 Result<BufferList> BlockStoreImpl::getattr(const CollectionId& cid, const ObjectId& oid,
