@@ -29,10 +29,9 @@
 #include "common/status.h"
 #include "msg/entity.h"
 #include "msg/message.h"
+#include "msg/policy.h"
 
 namespace cairn::msg {
-
-enum class Policy : uint8_t { kLossy = 0, kLossless = 1 };
 
 struct ConnectionStats {
   uint64_t msgs_sent = 0;           // frames written (resends included), control frames excluded

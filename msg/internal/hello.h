@@ -15,8 +15,8 @@
 #include <cstdint>
 
 #include "common/encoding.h"
-#include "msg/connection.h"
 #include "msg/entity.h"
+#include "msg/policy.h"
 
 namespace cairn::msg::internal {
 
