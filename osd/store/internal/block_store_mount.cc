@@ -1,13 +1,10 @@
 // BlockStore lifecycle: mkfs, mount (identity check, free space, deferred replay), shutdown.
-#include <fcntl.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/table.h>
-#include <unistd.h>
 
-#include <filesystem>
-
+#include "common/env.h"
 #include "common/log.h"
 #include "osd/store/internal/block_store_impl.h"
 #include "osd/store/internal/deferred_record.h"
@@ -30,15 +27,16 @@ Status rocks_error(const rocksdb::Status& rs, const std::string& what) {
 }
 
 Status create_block_file(const std::string& path, uint64_t bytes) {
-  if (std::filesystem::exists(path)) return ok_status();
-  if (bytes < kMinDeviceBytes)
+  CAIRN_ASSIGN_OR_RETURN(bool exists, real_fs().exists(path));
+  if (exists) return ok_status();
+  if (bytes < kMinDeviceBytes) {
     return error(Errc::kInvalid, "mkfs needs device_bytes >= 4 MiB for a new block file");
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return error(Errc::kIo, "create " + path);
-  int rc = ::ftruncate(fd, static_cast<off_t>(bytes / kBlockSize * kBlockSize));
-  ::close(fd);
-  if (rc != 0) return error(Errc::kIo, "size " + path);
-  return ok_status();
+  }
+  OpenOptions o;
+  o.create = true;
+  o.exclusive = true;
+  CAIRN_ASSIGN_OR_RETURN(auto file, real_fs().open(path, o));
+  return file->truncate(bytes / kBlockSize * kBlockSize);  // sparse
 }
 
 Result<Superblock> read_superblock(const UringDevice& dev) {
@@ -46,6 +44,7 @@ Result<Superblock> read_superblock(const UringDevice& dev) {
   CAIRN_RETURN_IF_ERROR(dev.pread_direct(0, buf.data(), kBlockSize));
   return Superblock::from_block(buf.view());
 }
+
 Status check_options(const BlockStoreOptions& opts) {
   if (opts.path.empty()) return error(Errc::kInvalid, "no data directory");
   if (opts.max_group_txns == 0 || opts.max_queued_txns == 0 || opts.queue_depth == 0) {
@@ -78,9 +77,7 @@ Status BlockStore::mkfs(const BlockStoreOptions& opts) { return BlockStoreImpl::
 
 Status BlockStoreImpl::format(const BlockStoreOptions& opts) {
   CAIRN_RETURN_IF_ERROR(check_options(opts));
-  std::error_code ec;
-  std::filesystem::create_directories(opts.path, ec);
-  if (ec) return error(Errc::kIo, "mkdir " + opts.path + ": " + ec.message());
+  CAIRN_RETURN_IF_ERROR(real_fs().mkdirs(opts.path));
   std::string dev_path = resolve_device_path(opts);
   CAIRN_RETURN_IF_ERROR(create_block_file(dev_path, opts.device_bytes));
   CAIRN_ASSIGN_OR_RETURN(auto dev, UringDevice::open(dev_path, {opts.queue_depth, false}));
