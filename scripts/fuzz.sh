@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 SECS=${1:-20}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCAIRN_FUZZ=ON -DCAIRN_WERROR=OFF >/dev/null
-targets=$(ninja -C build-fuzz -t targets all | awk -F: '/_fuzz:/ {print $1}' | grep -v '/' || true)
+targets=$(ninja -C build-fuzz -t targets all | sed -n 's/^\([a-z0-9_]*_fuzz\): phony$/\1/p' | grep -v '^cmake_')
 [ -z "$targets" ] && { echo "fuzz: no targets"; exit 0; }
 ninja -C build-fuzz -j"${JOBS:-2}" $targets
 for t in $targets; do
