@@ -49,6 +49,30 @@ awaitable<Result<BufferList>> FrameReader::segment(size_t len) {
   co_return BufferList(std::move(big));
 }
 
+bool FrameReader::try_next_buffered(Result<ReceivedFrame>& out) {
+  if (buffered() < kFrameHeaderSize) return false;
+  auto h = decode_frame_header(buf_.data() + start_, limits_);
+  if (!h.ok()) {
+    out = h.status();
+    return true;
+  }
+  size_t total = kFrameHeaderSize + size_t{h->front_len} + h->data_len;
+  if (buffered() < total) return false;
+  ReceivedFrame f;
+  f.header = *h;
+  size_t at = start_ + kFrameHeaderSize;
+  if (h->front_len) f.front = BufferList(buf_.slice(at, h->front_len));
+  if (h->data_len) f.data = BufferList(buf_.slice(at + h->front_len, h->data_len));
+  start_ += total;
+  Status st = verify_frame_segments(f.header, f.front, f.data);
+  if (st.ok()) {
+    out = std::move(f);
+  } else {
+    out = st;
+  }
+  return true;
+}
+
 awaitable<Result<ReceivedFrame>> FrameReader::next() {
   CAIRN_CO_RETURN_IF_ERROR(co_await fill(kFrameHeaderSize));
   ReceivedFrame f;

@@ -33,6 +33,9 @@ class FrameReader {
   // The next whole, checked frame. kCorrupt (with the reason) for a malformed
   // frame; the stream's error when it fails or ends.
   awaitable<Result<ReceivedFrame>> next();
+  // The hot path without a coroutine: if a whole frame is already buffered,
+  // returns it (or its error) in `out` and true; false if I/O is needed.
+  bool try_next_buffered(Result<ReceivedFrame>& out);
   // True if a whole frame header is already buffered (more frames are ready).
   bool has_buffered_header() const { return end_ - start_ >= kFrameHeaderSize; }
   // Bytes read from the stream so far: progress inside a large frame counts as

@@ -23,8 +23,9 @@ constexpr size_t kMaxBatchIovecs = 256;
 
 awaitable<Status> Session::read_loop(std::shared_ptr<Link> link) {
   auto self = shared_from_this();
+  Result<ReceivedFrame> f(Status(Errc::kShutdown, "link closed"));
   while (!link->dead) {
-    auto f = co_await link->reader.next();
+    if (!link->reader.try_next_buffered(f)) f = co_await link->reader.next();
     if (!f.ok()) co_return f.status();
     if (link->dead) break;
     last_rx_ = Clock::now();

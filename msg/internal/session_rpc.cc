@@ -81,6 +81,12 @@ awaitable<Status> Session::queue_with_wait(Message m, Clock::time_point deadline
 }
 
 awaitable<Status> Session::send_wait(Message m, std::chrono::milliseconds timeout) {
+  // Fast path without a nested coroutine frame: room is usually there.
+  bool fits = m.data.size() <= m_->opts.limits.max_data && m.front.size() <= m_->opts.limits.max_front;
+  if (fits && !closed_.load() && try_reserve(m.wire_size(), false)) {
+    enqueue(std::move(m), true);
+    co_return ok_status();
+  }
   co_return co_await queue_with_wait(std::move(m), Clock::now() + timeout);
 }
 

@@ -47,8 +47,10 @@ std::string payload(size_t n, int salt) {
 }
 
 awaitable<void> read_all(FrameReader& r, std::vector<ReceivedFrame>& out, Status& end) {
+  Result<ReceivedFrame> f(Status(Errc::kInternal, "unset"));
   for (;;) {
-    auto f = co_await r.next();
+    // Both paths, as the session's read loop uses them.
+    if (!r.try_next_buffered(f)) f = co_await r.next();
     if (!f.ok()) {
       end = f.status();
       co_return;
