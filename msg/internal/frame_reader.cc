@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "common/checksum.h"
+
 namespace cairn::msg::internal {
 
 awaitable<Status> FrameReader::fill(size_t need) {
@@ -24,18 +26,21 @@ awaitable<Status> FrameReader::fill(size_t need) {
   co_return ok_status();
 }
 
-awaitable<Result<BufferList>> FrameReader::segment(size_t len) {
+awaitable<Result<BufferList>> FrameReader::segment(size_t len, uint32_t& crc) {
+  crc = 0;
   if (len == 0) co_return BufferList();
   if (len <= buffered() || len <= kBufferSize / 2) {
     CAIRN_CO_RETURN_IF_ERROR(co_await fill(len));
     BufferList out(buf_.slice(start_, len));
     start_ += len;
+    crc = crc32c(0, out);
     co_return out;
   }
   // Large: one buffer of exactly len bytes.
   BufferPtr big = BufferPtr::create(len);
   size_t have = buffered();
   if (have) std::memcpy(big.data(), buf_.data() + start_, have);
+  crc = crc32c(0, big.data(), have);
   // Drop the small buffer rather than rewind it: delivered messages may still
   // hold slices of it (rewinding once corrupted an echoed front in flight).
   buf_ = BufferPtr();
@@ -43,6 +48,8 @@ awaitable<Result<BufferList>> FrameReader::segment(size_t len) {
   while (have < len) {
     auto n = co_await stream_.read_some(big.data() + have, len - have);
     if (!n.ok()) co_return n.status();
+    // The crc of each chunk as it lands, while it is still in cache.
+    crc = crc32c(crc, big.data() + have, *n);
     have += *n;
     bytes_read_ += *n;
   }
@@ -78,9 +85,11 @@ awaitable<Result<ReceivedFrame>> FrameReader::next() {
   ReceivedFrame f;
   CAIRN_CO_ASSIGN_OR_RETURN(f.header, decode_frame_header(buf_.data() + start_, limits_));
   start_ += kFrameHeaderSize;
-  CAIRN_CO_ASSIGN_OR_RETURN(f.front, co_await segment(f.header.front_len));
-  CAIRN_CO_ASSIGN_OR_RETURN(f.data, co_await segment(f.header.data_len));
-  CAIRN_CO_RETURN_IF_ERROR(verify_frame_segments(f.header, f.front, f.data));
+  uint32_t front_crc = 0, data_crc = 0;
+  CAIRN_CO_ASSIGN_OR_RETURN(f.front, co_await segment(f.header.front_len, front_crc));
+  CAIRN_CO_ASSIGN_OR_RETURN(f.data, co_await segment(f.header.data_len, data_crc));
+  if (front_crc != f.header.front_crc) co_return Status(Errc::kCorrupt, "frame: bad front crc");
+  if (data_crc != f.header.data_crc) co_return Status(Errc::kCorrupt, "frame: bad data crc");
   co_return f;
 }
 

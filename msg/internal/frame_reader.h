@@ -46,7 +46,8 @@ class FrameReader {
   size_t buffered() const { return end_ - start_; }
   // Makes at least `need` (<= kBufferSize) bytes available at start_.
   awaitable<Status> fill(size_t need);
-  awaitable<Result<BufferList>> segment(size_t len);
+  // The next `len` bytes and their crc32c (computed as they arrive for large segments).
+  awaitable<Result<BufferList>> segment(size_t len, uint32_t& crc);
 
   Stream& stream_;
   FrameLimits limits_;
