@@ -91,9 +91,13 @@ TEST(FrameReader, MixedSizesKeepDeliveredBytes) {
   }
 }
 
-TEST(FrameReader, CorruptFrameIsAnError) {
+class CorruptFrame : public ::testing::TestWithParam<size_t> {};
+
+// Small frames take the buffered path, large ones the streaming path (crc as the bytes arrive).
+TEST_P(CorruptFrame, IsAnError) {
   std::string wire =
-      encode_frame(FrameHeader{}, BufferList::copy_of("x"), BufferList::copy_of("y")).to_string();
+      encode_frame(FrameHeader{}, BufferList::copy_of("x"), BufferList::copy_of(payload(GetParam(), 1)))
+          .to_string();
   wire[wire.size() - 1] ^= 1;
   asio::io_context io;
   MemoryStream s(wire, 1);
@@ -105,6 +109,7 @@ TEST(FrameReader, CorruptFrameIsAnError) {
   EXPECT_TRUE(frames.empty());
   EXPECT_EQ(end.code(), Errc::kCorrupt);
 }
+INSTANTIATE_TEST_SUITE_P(Sizes, CorruptFrame, ::testing::Values(1, 4096, 1u << 20));
 
 }  // namespace
 }  // namespace cairn::msg::internal
