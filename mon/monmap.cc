@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "common/config.h"
+#include "msg/entity.h"
 
 namespace cairn::mon {
 
@@ -51,20 +51,6 @@ std::optional<int> MonMap::rank_of(std::string_view name) const {
   return std::nullopt;
 }
 
-Status parse_host_port(std::string_view addr, std::string& host, uint16_t& port) {
-  size_t colon = addr.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == addr.size())
-    return error(Errc::kInvalid, "address '" + std::string(addr) + "' is not host:port");
-  std::string_view h = addr.substr(0, colon);
-  if (h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  auto p = parse_int(addr.substr(colon + 1));
-  if (!p.ok() || *p <= 0 || *p > 65535)
-    return error(Errc::kInvalid, "bad port in '" + std::string(addr) + "'");
-  host = std::string(h);
-  port = static_cast<uint16_t>(*p);
-  return {};
-}
-
 Result<MonMap> MonMap::parse(std::string_view members, std::string fsid) {
   MonMap m;
   m.fsid = std::move(fsid);
@@ -76,9 +62,9 @@ Result<MonMap> MonMap::parse(std::string_view members, std::string fsid) {
     if (eq == std::string_view::npos || eq == 0)
       return Status(Errc::kInvalid, "monitor '" + std::string(item) + "' is not name=host:port");
     MonInfo info{std::string(item.substr(0, eq)), std::string(item.substr(eq + 1))};
-    std::string host;
-    uint16_t port;
-    CAIRN_RETURN_IF_ERROR(parse_host_port(info.addr, host, port));
+    auto addr = msg::EntityAddr::parse(info.addr);
+    if (!addr.ok()) return addr.status().with_context("monitor '" + info.name + "'");
+    if (addr->port == 0) return Status(Errc::kInvalid, "monitor '" + info.name + "' needs a port");
     if (m.rank_of(info.name)) return Status(Errc::kInvalid, "monitor '" + info.name + "' named twice");
     m.mons.push_back(std::move(info));
   }

@@ -39,7 +39,4 @@ struct MonMap {
   void decode(Decoder& d);
 };
 
-// Splits "host:port" (IPv4 or a name; [v6]:port); kInvalid with a reason.
-Status parse_host_port(std::string_view addr, std::string& host, uint16_t& port);
-
 }  // namespace cairn::mon

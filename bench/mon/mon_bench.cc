@@ -65,18 +65,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no leader\n");
     return 1;
   }
-  std::string hosts = c.mon_host();
-  std::vector<std::string> addrs;
-  for (size_t p = 0; p != std::string::npos;) {
-    size_t comma = hosts.find(',', p);
-    addrs.push_back(hosts.substr(p, comma == std::string::npos ? comma : comma - p));
-    p = comma == std::string::npos ? comma : comma + 1;
-  }
   asio::io_context io;
   msg::Messenger m(io, msg::EntityName{msg::EntityType::kClient, "bench"});
-  auto conn = m.connect(msg::EntityInst{msg::EntityName{msg::EntityType::kMon, c.name(l)},
-                                        *msg::EntityAddr::parse(addrs[static_cast<size_t>(l)])},
-                        msg::Policy::kLossy);
+  auto conn = m.connect(
+      msg::EntityInst{msg::EntityName{msg::EntityType::kMon, c.name(l)}, *msg::EntityAddr::parse(c.addr(l))},
+      msg::Policy::kLossy);
   std::vector<double> lat;
   double seq_secs = 0, par_secs = 0;
   int errors = 0;

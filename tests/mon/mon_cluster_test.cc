@@ -276,14 +276,6 @@ TEST(MonCluster, SilentOsdIsMarkedDownThenOut) {
         std::this_thread::sleep_for(200ms);
         continue;
       }
-      std::string addr = c.mon_host();
-      std::vector<std::string> hosts;
-      size_t pos = 0;
-      while (pos != std::string::npos) {
-        size_t comma = addr.find(',', pos);
-        hosts.push_back(addr.substr(pos, comma == std::string::npos ? comma : comma - pos));
-        pos = comma == std::string::npos ? comma : comma + 1;
-      }
       std::promise<int> p;
       auto f = p.get_future();
       asio::co_spawn(
@@ -291,7 +283,7 @@ TEST(MonCluster, SilentOsdIsMarkedDownThenOut) {
           [&]() -> awaitable<void> {
             auto conn =
                 tc.messenger().connect(msg::EntityInst{msg::EntityName{msg::EntityType::kMon, c.name(lead)},
-                                                       *msg::EntityAddr::parse(hosts[lead])},
+                                                       *msg::EntityAddr::parse(c.addr(lead))},
                                        msg::Policy::kLossy);
             msg::OsdBootMsg b{osd, *msg::EntityAddr::parse("127.0.0.1:" + std::to_string(7000 + osd)),
                               static_cast<uint64_t>(osd + 1), "h" + std::to_string(osd), 0x10000};
@@ -316,16 +308,19 @@ TEST(MonCluster, SilentOsdIsMarkedDownThenOut) {
   auto dump = nlohmann::json::parse(c.cli({"osd", "dump"}, true).out);
   for (auto& o : dump["osds"]) EXPECT_TRUE(o["up"].get<bool>());
   // osd.0 and osd.1 keep sending beacons (to any monitor); osd.2 is silent.
+  // One connection to mon.a carries both live OSDs' beacons (any monitor forwards them).
+  auto beacon_conn = std::make_shared<msg::ConnectionRef>();
   auto beacons = [&](int secs) {
     for (int t = 0; t < secs * 5; ++t) {
       asio::post(tc.io(), [&] {
-        for (int osd = 0; osd < 2; ++osd) {
-          auto conn = tc.messenger().connect(
-              msg::EntityInst{msg::EntityName{msg::EntityType::kMon, c.name(0)},
-                              *msg::EntityAddr::parse(c.mon_host().substr(0, c.mon_host().find(',')))},
-              msg::Policy::kLossy);
-          (void)conn->send(msg::Message::make(msg::kMsgOsdBeacon, msg::OsdBeaconMsg{osd, 0}));
+        if (!*beacon_conn || !(*beacon_conn)->is_open()) {
+          *beacon_conn =
+              tc.messenger().connect(msg::EntityInst{msg::EntityName{msg::EntityType::kMon, c.name(0)},
+                                                     *msg::EntityAddr::parse(c.addr(0))},
+                                     msg::Policy::kLossy);
         }
+        for (int osd = 0; osd < 2; ++osd)
+          (void)(*beacon_conn)->send(msg::Message::make(msg::kMsgOsdBeacon, msg::OsdBeaconMsg{osd, 0}));
       });
       std::this_thread::sleep_for(200ms);
     }
