@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "msg/internal/messenger_impl.h"
 #include "msg/internal/session.h"
+#include "msg/internal/spawn.h"
 #include "msg/tcp_transport.h"
 
 namespace cairn::msg {
@@ -30,7 +31,7 @@ Result<EntityAddr> MessengerImpl::bind(const EntityAddr& addr) {
       [](std::shared_ptr<MessengerImpl> self) -> awaitable<void> {
         co_await self->accept_loop();
       }(shared_from_this()),
-      asio::detached);
+      internal::log_if_thrown("accept loop"));
   CAIRN_LOG(kInfo, kMsg) << "listening" << kv("entity", self.to_string()) << kv("addr", my_addr.to_string());
   return my_addr;
 }
@@ -48,7 +49,7 @@ awaitable<void> MessengerImpl::accept_loop() {
       (*s)->close();
       continue;
     }
-    asio::co_spawn(io, handle_accepted(std::move(*s)), asio::detached);
+    asio::co_spawn(io, handle_accepted(std::move(*s)), internal::log_if_thrown("accepted connection"));
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "msg/internal/messenger_impl.h"
+#include "msg/internal/spawn.h"
 
 namespace cairn::msg::internal {
 
@@ -45,7 +46,7 @@ void Session::start_connecting() {
       [](std::shared_ptr<Session> self) -> awaitable<void> {
         co_await self->connect_loop();
       }(shared_from_this()),
-      asio::detached);
+      log_if_thrown("connect loop"));
 }
 
 awaitable<void> Session::connect_loop() {
@@ -170,8 +171,8 @@ void Session::resume_after_handshake(uint64_t peer_in_seq) {
 void Session::start_link(const std::shared_ptr<Link>& link) {
   link_ = link;
   last_rx_ = last_tx_ = Clock::now();
-  asio::co_spawn(ex_, write_loop(shared_from_this(), link), asio::detached);
-  asio::co_spawn(ex_, keepalive_loop(shared_from_this(), link), asio::detached);
+  asio::co_spawn(ex_, write_loop(shared_from_this(), link), log_if_thrown("write loop"));
+  asio::co_spawn(ex_, keepalive_loop(shared_from_this(), link), log_if_thrown("keepalive loop"));
   CAIRN_LOG(kDebug, kMsg) << "connection up" << kv("peer", peer_.to_string())
                           << kv("remote", link->stream->remote()) << kv("resend", pending_.size());
 }
