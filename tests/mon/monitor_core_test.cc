@@ -6,44 +6,18 @@
 
 #include "mon/config_service.h"
 #include "mon/monmap.h"
+#include "solo_monitor.h"
 
 namespace cairn::mon {
 namespace {
 
-struct SoloHost : PaxosHost {
-  ManualClock clock;
-  MonitorCore* core = nullptr;
-  void send(int, const PaxosMsg&) override {}
-  uint64_t now_ns() const override { return clock.now_ns(); }
-  void on_commit(uint64_t) override {
-    if (core) core->on_commit();
-  }
-};
-
-// A one-monitor cluster: every proposal commits at once.
-class CoreTest : public ::testing::Test {
+// A one-monitor cluster with the config service.
+class CoreTest : public SoloMonitor {
  protected:
-  CoreTest() : store_(make_mem_paxos_store()), paxos_(0, 1, *store_, host_, rng_), core_(paxos_, *store_) {
-    host_.core = &core_;
+  CoreTest() {
     core_.add_service(std::make_unique<ConfigService>());
-    host_.clock.advance_ns(5'000'000'000);
-    paxos_.tick();
+    advance(5000);
   }
-  MonCommandReply run(std::vector<std::string> args, bool json = false) {
-    MonCommandReply out;
-    bool called = false;
-    core_.handle_command(MonCommand{std::move(args), json}, [&](MonCommandReply r) {
-      out = std::move(r);
-      called = true;
-    });
-    EXPECT_TRUE(called);
-    return out;
-  }
-  SoloHost host_;
-  SeededRandom rng_{1};
-  std::unique_ptr<PaxosStore> store_;
-  Paxos paxos_;
-  MonitorCore core_;
 };
 
 TEST_F(CoreTest, ConfigSetGetLayeringAndDump) {

@@ -5,19 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "mon/monitor_core.h"
+#include "solo_monitor.h"
 
 namespace cairn::mon {
 namespace {
-
-struct SoloHost : PaxosHost {
-  ManualClock clock;
-  MonitorCore* core = nullptr;
-  void send(int, const PaxosMsg&) override {}
-  uint64_t now_ns() const override { return clock.now_ns(); }
-  void on_commit(uint64_t) override {
-    if (core) core->on_commit();
-  }
-};
 
 OsdMapServiceConfig test_config() {
   OsdMapServiceConfig c;
@@ -32,33 +23,13 @@ OsdMapServiceConfig test_config() {
 }
 
 // One monitor (every proposal commits at once) with the OSD map service.
-class OsdMapServiceTest : public ::testing::Test {
+class OsdMapServiceTest : public SoloMonitor {
  protected:
-  OsdMapServiceTest()
-      : store_(make_mem_paxos_store()), paxos_(0, 1, *store_, host_, rng_), core_(paxos_, *store_) {
-    host_.core = &core_;
-    auto svc =
-        std::make_unique<OsdMapService>(test_config(), [this] { return host_.clock.now_ns() / 1'000'000; });
+  OsdMapServiceTest() {
+    auto svc = std::make_unique<OsdMapService>(test_config(), [this] { return now_ms(); });
     svc_ = svc.get();
     core_.add_service(std::move(svc));
     advance(5000);
-  }
-  void advance(uint64_t ms) {
-    for (uint64_t t = 0; t < ms; t += 100) {
-      host_.clock.advance_ns(100'000'000);
-      paxos_.tick();
-      core_.tick(host_.clock.now_ns() / 1'000'000);
-    }
-  }
-  MonCommandReply run(std::vector<std::string> args, bool json = false) {
-    MonCommandReply out;
-    bool called = false;
-    core_.handle_command(MonCommand{std::move(args), json}, [&](MonCommandReply r) {
-      out = std::move(r);
-      called = true;
-    });
-    EXPECT_TRUE(called);
-    return out;
   }
   // Creates n OSDs, boots them on hosts host0..host{n-1} (one per host).
   void boot_osds(int n) {
@@ -72,11 +43,6 @@ class OsdMapServiceTest : public ::testing::Test {
       ASSERT_TRUE(done_st.ok()) << done_st.to_string();
     }
   }
-  SoloHost host_;
-  SeededRandom rng_{1};
-  std::unique_ptr<PaxosStore> store_;
-  Paxos paxos_;
-  MonitorCore core_;
   OsdMapService* svc_ = nullptr;
 };
 
