@@ -175,7 +175,8 @@ void MonDaemon::register_handlers() {
                [this](const ConnectionRef& c, Message m) { on_command(c, std::move(m)); });
   dispatch_.on(msg::kMsgMonSubscribe,
                [this](const ConnectionRef& c, Message m) { on_subscribe(c, std::move(m)); });
-  for (auto t : {msg::kMsgOsdBoot, msg::kMsgOsdFailure, msg::kMsgOsdBeacon, msg::kMsgOsdAlive})
+  for (auto t :
+       {msg::kMsgOsdBoot, msg::kMsgOsdFailure, msg::kMsgOsdBeacon, msg::kMsgOsdAlive, msg::kMsgOsdStats})
     dispatch_.on(t, [this](const ConnectionRef& c, Message m) { on_osd_message(c, std::move(m)); });
   dispatch_.on_any([](const ConnectionRef& c, Message m) {
     CAIRN_LOG(kWarn, kMon) << "unexpected message type" << log::kv("type", m.type)
@@ -252,21 +253,24 @@ bool MonDaemon::daemon_command(const MonCommand& cmd, MonCommandReply& reply) {
   auto checks = core_->health();
   const char* health = MonitorCore::health_status(checks);
   const crush::OsdMap& om = osdmap_->map();
-  size_t pgs = 0;
-  for (const auto& [id, p] : om.pools) pgs += p.placement.pg_num;
+  PgStatsTable::Summary ps = osdmap_->pg_summary();
+  size_t pgs = ps.pgs;
   if (cmd.json) {
     nlohmann::json hc = nlohmann::json::object();
     for (const auto& c : checks) hc[c.code] = c.summary;
-    nlohmann::json j = {{"fsid", monmap_.fsid},
-                        {"health", {{"status", health}, {"checks", hc}}},
-                        {"monmap", {{"num_mons", monmap_.size()}, {"leader", leader}, {"quorum", quorum}}},
-                        {"osdmap",
-                         {{"epoch", om.epoch},
-                          {"num_osds", om.osds.size()},
-                          {"num_up_osds", om.num_up()},
-                          {"num_in_osds", om.num_in()}}},
-                        {"pools", om.pools.size()},
-                        {"pgs", pgs}};
+    nlohmann::json j = {
+        {"fsid", monmap_.fsid},
+        {"health", {{"status", health}, {"checks", hc}}},
+        {"monmap", {{"num_mons", monmap_.size()}, {"leader", leader}, {"quorum", quorum}}},
+        {"osdmap",
+         {{"epoch", om.epoch},
+          {"num_osds", om.osds.size()},
+          {"num_up_osds", om.num_up()},
+          {"num_in_osds", om.num_in()}}},
+        {"pools", om.pools.size()},
+        {"pgs", pgs},
+        {"pgs_by_state", ps.by_state},
+        {"usage", {{"objects", ps.objects}, {"bytes", ps.bytes}, {"used", ps.used}, {"total", ps.total}}}};
     reply.out = j.dump();
     return true;
   }
@@ -276,7 +280,11 @@ bool MonDaemon::daemon_command(const MonCommand& cmd, MonCommandReply& reply) {
          " (leader " + leader + ")\n    osd: " + std::to_string(om.osds.size()) +
          " osds: " + std::to_string(om.num_up()) + " up, " + std::to_string(om.num_in()) + " in (epoch e" +
          std::to_string(om.epoch) + ")\n\n  data:\n    pools: " + std::to_string(om.pools.size()) +
-         " pools, " + std::to_string(pgs) + " pgs\n";
+         " pools, " + std::to_string(pgs) + " pgs\n    objects: " + std::to_string(ps.objects) +
+         " objects, " + std::to_string(ps.bytes) + " bytes\n    usage:   " + std::to_string(ps.used) +
+         " used of " + std::to_string(ps.total) + " bytes\n    pgs:    ";
+  for (const auto& [state, n] : ps.by_state) out += " " + std::to_string(n) + " " + state;
+  out += "\n";
   reply.out = out;
   return true;
 }
@@ -346,7 +354,9 @@ void MonDaemon::on_osd_message(const ConnectionRef& c, Message m) {
     if (it != peers_.end() && !from_mon) (void)it->second->send(std::move(m));
     return;
   }
-  if (m.type == msg::kMsgOsdBeacon) {
+  if (m.type == msg::kMsgOsdStats) {
+    if (auto st = m.decode_front<msg::OsdStatsMsg>(); st.ok()) osdmap_->osd_stats(*st);
+  } else if (m.type == msg::kMsgOsdBeacon) {
     if (auto b = m.decode_front<msg::OsdBeaconMsg>(); b.ok()) osdmap_->osd_beacon(b->osd);
   } else if (m.type == msg::kMsgOsdFailure) {
     if (auto f = m.decode_front<msg::OsdFailureMsg>(); f.ok()) {

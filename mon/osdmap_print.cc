@@ -136,36 +136,49 @@ std::string OsdMapService::status(bool json) const {
 
 std::string OsdMapService::pg_dump(bool json) const {
   nlohmann::json arr = nlohmann::json::array();
+  uint64_t now = clock_();
   std::string out;
-  char line[256];
-  std::snprintf(line, sizeof line, "%-10s %-24s %-24s\n", "PG", "UP", "ACTING");
+  char line[320];
+  std::snprintf(line, sizeof line, "%-10s %-28s %10s %14s %-20s %-20s\n", "PG", "STATE", "OBJECTS", "BYTES",
+                "UP", "ACTING");
   out = line;
   for (const crush::PgId& pg : map_.all_pgs()) {
     auto mp = map_.map_pg(pg);
     if (!mp.ok()) continue;
     nlohmann::json up = mp->up, acting = mp->acting;
+    std::string state = pg_stats_.state_of(pg, map_, now);
+    const msg::PgStatEntry* st = pg_stats_.stat(pg);
+    uint64_t objects = st ? st->objects : 0, bytes = st ? st->bytes : 0;
     arr.push_back({{"pgid", pgid_str(pg)},
+                   {"state", state},
+                   {"objects", objects},
+                   {"bytes", bytes},
                    {"up", up},
                    {"acting", acting},
                    {"up_primary", mp->up_primary},
                    {"acting_primary", mp->acting_primary}});
-    std::snprintf(line, sizeof line, "%-10s %-24s %-24s\n", pgid_str(pg).c_str(), up.dump().c_str(),
-                  acting.dump().c_str());
+    std::snprintf(line, sizeof line, "%-10s %-28s %10llu %14llu %-20s %-20s\n", pgid_str(pg).c_str(),
+                  state.c_str(), static_cast<unsigned long long>(objects),
+                  static_cast<unsigned long long>(bytes), up.dump().c_str(), acting.dump().c_str());
     out += line;
   }
   return json ? nlohmann::json{{"epoch", map_.epoch}, {"pgs", arr}}.dump() : out;
 }
 
 std::string OsdMapService::pg_stat(bool json) const {
-  size_t pgs = 0, undersized = 0;
-  for (const crush::PgId& pg : map_.all_pgs()) {
-    ++pgs;
-    auto mp = map_.map_pg(pg);
-    const crush::PoolInfo* p = map_.pool(pg.pool);
-    if (mp.ok() && p && mp->acting.size() < p->placement.size) ++undersized;
+  PgStatsTable::Summary s = pg_stats_.summary(map_, clock_());
+  if (json) {
+    return nlohmann::json{
+        {"num_pgs", s.pgs},     {"by_state", s.by_state},         {"objects", s.objects},
+        {"bytes", s.bytes},     {"degraded_objects", s.degraded}, {"misplaced_objects", s.misplaced},
+        {"used_bytes", s.used}, {"total_bytes", s.total}}
+        .dump();
   }
-  if (json) return nlohmann::json{{"num_pgs", pgs}, {"undersized", undersized}}.dump();
-  return std::to_string(pgs) + " pgs; " + std::to_string(undersized) + " undersized\n";
+  std::string out = std::to_string(s.pgs) + " pgs:";
+  for (const auto& [state, n] : s.by_state) out += " " + std::to_string(n) + " " + state + ";";
+  out += " " + std::to_string(s.objects) + " objects, " + std::to_string(s.bytes) + " bytes; used " +
+         std::to_string(s.used) + " of " + std::to_string(s.total) + " bytes\n";
+  return out;
 }
 
 void OsdMapService::health(std::vector<HealthCheck>& out) const {
@@ -191,6 +204,7 @@ void OsdMapService::health(std::vector<HealthCheck>& out) const {
     out.push_back(HealthCheck{"PG_INACTIVE", HealthSeverity::kErr,
                               std::to_string(undersized.size()) + " pgs below min_size", undersized});
   }
+  pg_stats_.health(map_, clock_(), out);
   if (map_.test_flag(crush::kFlagNoOut) || map_.test_flag(crush::kFlagNoDown) ||
       map_.test_flag(crush::kFlagNoUp)) {
     out.push_back(HealthCheck{"OSDMAP_FLAGS", HealthSeverity::kWarn, "maintenance flags are set", {}});

@@ -283,6 +283,11 @@ void OsdMapService::osd_failure(int32_t target, int32_t reporter, uint64_t faile
   failures_.report_failure(target, reporter, reporter_domain(reporter), failed_since_ms, now);
 }
 
+void OsdMapService::osd_stats(const msg::OsdStatsMsg& m) {
+  if (map_.exists(m.osd)) failures_.beacon(m.osd, clock_());  // a report is also a sign of life
+  pg_stats_.report(m, map_, clock_());
+}
+
 void OsdMapService::osd_beacon(int32_t osd) {
   if (map_.exists(osd)) failures_.beacon(osd, clock_());
 }

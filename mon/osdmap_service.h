@@ -20,6 +20,7 @@
 
 #include "crush/osd_map.h"
 #include "mon/osd_failure.h"
+#include "mon/pg_stats.h"
 #include "mon/service.h"
 
 namespace cairn::mon {
@@ -62,6 +63,9 @@ class OsdMapService final : public Service {
   // A primary asks that up_thru be at least `epoch` before it goes active.
   Status osd_want_up_thru(int32_t osd, crush::Epoch epoch, Done done);
   Status set_pg_temp(const crush::PgId& pg, std::vector<crush::ItemId> acting, Done done);
+  // Usage and PG states from an OSD (kept in the leader's memory, see pg_stats.h).
+  void osd_stats(const msg::OsdStatsMsg& m);
+  PgStatsTable::Summary pg_summary() const { return pg_stats_.summary(map_, clock_()); }
 
   // ---- for subscribers (any monitor: committed data) ----
   const crush::OsdMap& map() const { return map_; }
@@ -105,6 +109,7 @@ class OsdMapService final : public Service {
   std::optional<crush::OsdMap> pending_map_;  // projected result of pending_
   std::vector<Done> pending_dones_;
   bool initial_requested_ = false;
+  PgStatsTable pg_stats_;
 };
 
 }  // namespace cairn::mon

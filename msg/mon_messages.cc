@@ -70,6 +70,7 @@ void OsdBootMsg::encode(Encoder& e) const {
   e.put(addr);
   e.put(instance);
   e.put(host);
+  e.put(weight);
   e.end_struct(m);
 }
 
@@ -79,6 +80,7 @@ void OsdBootMsg::decode(Decoder& d) {
   d.get(addr);
   d.get(instance);
   d.get(host);
+  d.get(weight);
   d.end_struct(s);
 }
 
@@ -143,6 +145,68 @@ void OsdAliveMsg::decode(Decoder& d) {
   auto s = d.begin_struct(1, "OsdAliveMsg");
   d.get(osd);
   d.get(want_up_thru);
+  d.end_struct(s);
+}
+
+std::string pg_state_string(uint32_t bits) {
+  static const std::pair<uint32_t, const char*> kNames[] = {
+      {kPgActive, "active"},           {kPgClean, "clean"},
+      {kPgPeering, "peering"},         {kPgDown, "down"},
+      {kPgIncomplete, "incomplete"},   {kPgDegraded, "degraded"},
+      {kPgUndersized, "undersized"},   {kPgRemapped, "remapped"},
+      {kPgRecovering, "recovering"},   {kPgBackfillWait, "backfill_wait"},
+      {kPgBackfilling, "backfilling"}, {kPgInconsistent, "inconsistent"},
+  };
+  std::string out;
+  for (const auto& [bit, name] : kNames) {
+    if (bits & bit) out += (out.empty() ? "" : "+") + std::string(name);
+  }
+  return out.empty() ? "unknown" : out;
+}
+
+void PgStatEntry::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(pool);
+  e.put(seed);
+  e.put(state);
+  e.put(objects);
+  e.put(bytes);
+  e.put(degraded_objects);
+  e.put(misplaced_objects);
+  e.put(log_head);
+  e.end_struct(m);
+}
+
+void PgStatEntry::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "PgStatEntry");
+  d.get(pool);
+  d.get(seed);
+  d.get(state);
+  d.get(objects);
+  d.get(bytes);
+  d.get(degraded_objects);
+  d.get(misplaced_objects);
+  d.get(log_head);
+  d.end_struct(s);
+}
+
+void OsdStatsMsg::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(osd);
+  e.put(epoch);
+  e.put(used_bytes);
+  e.put(total_bytes);
+  e.put(pgs);
+  e.end_struct(m);
+}
+
+void OsdStatsMsg::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "OsdStatsMsg");
+  d.get(osd);
+  d.get(epoch);
+  d.get(used_bytes);
+  d.get(total_bytes);
+  d.get(pgs);
   d.end_struct(s);
 }
 

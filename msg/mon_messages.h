@@ -22,6 +22,7 @@ namespace cairn::msg {
 struct MonCommandMsg {
   std::vector<std::string> args;
   bool json = false;
+  bool operator==(const MonCommandMsg&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);
 };
@@ -31,6 +32,7 @@ struct MonCommandReplyMsg {
   std::string out;
   std::string err;
   std::string leader_addr;  // set with EAGAIN: where the leader is, if known
+  bool operator==(const MonCommandReplyMsg&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);
 };
@@ -40,6 +42,7 @@ struct MonCommandReplyMsg {
 struct MonSubscribeMsg {
   uint32_t osdmap_from = 0;
   bool onetime = false;
+  bool operator==(const MonSubscribeMsg&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);
 };
@@ -50,6 +53,7 @@ struct OsdMapMsg {
   std::string fsid;
   std::map<uint32_t, BufferList> full;         // epoch -> encoded crush::OsdMap
   std::map<uint32_t, BufferList> incremental;  // epoch -> encoded crush::OsdMapIncremental
+  bool operator==(const OsdMapMsg&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);
 };
@@ -61,6 +65,7 @@ struct OsdBootMsg {
   uint64_t instance = 0;  // random per process start
   std::string host;       // CRUSH host bucket for a first boot
   uint32_t weight = 0;    // 16.16 CRUSH weight for a first boot (capacity in TiB)
+  bool operator==(const OsdBootMsg&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);
 };
@@ -71,6 +76,7 @@ struct OsdAckMsg {
   std::string err;
   uint32_t epoch = 0;       // the epoch that carries the change
   std::string leader_addr;  // with EAGAIN: where the leader is, if known
+  bool operator==(const OsdAckMsg&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);
 };
@@ -81,6 +87,7 @@ struct OsdFailureMsg {
   int32_t reporter = -1;
   uint64_t failed_for_ms = 0;
   bool still_alive = false;
+  bool operator==(const OsdFailureMsg&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);
 };
@@ -89,6 +96,7 @@ struct OsdFailureMsg {
 struct OsdBeaconMsg {
   int32_t osd = -1;
   uint32_t epoch = 0;
+  bool operator==(const OsdBeaconMsg&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);
 };
@@ -97,6 +105,51 @@ struct OsdBeaconMsg {
 struct OsdAliveMsg {
   int32_t osd = -1;
   uint32_t want_up_thru = 0;
+  bool operator==(const OsdAliveMsg&) const = default;
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+// PG states as OSDs report them: a bitmask, printed "active+clean" (Ceph's names).
+enum PgStateBit : uint32_t {
+  kPgActive = 1u << 0,
+  kPgClean = 1u << 1,
+  kPgPeering = 1u << 2,
+  kPgDegraded = 1u << 3,
+  kPgRecovering = 1u << 4,
+  kPgBackfilling = 1u << 5,
+  kPgBackfillWait = 1u << 6,
+  kPgRemapped = 1u << 7,
+  kPgDown = 1u << 8,
+  kPgIncomplete = 1u << 9,
+  kPgInconsistent = 1u << 10,
+  kPgUndersized = 1u << 11,
+};
+// "active+clean"; "unknown" for 0.
+std::string pg_state_string(uint32_t bits);
+
+struct PgStatEntry {
+  int64_t pool = 0;
+  uint32_t seed = 0;
+  uint32_t state = 0;  // PgStateBit
+  uint64_t objects = 0;
+  uint64_t bytes = 0;
+  uint64_t degraded_objects = 0;   // copies missing on some acting OSD
+  uint64_t misplaced_objects = 0;  // copies on OSDs that are not in the up set
+  uint64_t log_head = 0;
+  bool operator==(const PgStatEntry&) const = default;
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+// osd -> mon, every few seconds: usage and the PGs it is primary of.
+struct OsdStatsMsg {
+  int32_t osd = -1;
+  uint32_t epoch = 0;
+  uint64_t used_bytes = 0;
+  uint64_t total_bytes = 0;
+  std::vector<PgStatEntry> pgs;
+  bool operator==(const OsdStatsMsg&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);
 };
@@ -115,4 +168,5 @@ inline constexpr MsgType kMsgOsdFailure = 0x0106;       // OsdFailureMsg
 inline constexpr MsgType kMsgOsdBeacon = 0x0107;        // OsdBeaconMsg
 inline constexpr MsgType kMsgOsdAlive = 0x0108;         // request: OsdAliveMsg, reply OsdAckMsg
 inline constexpr MsgType kMsgOsdAck = 0x0109;           // reply to boot/alive
+inline constexpr MsgType kMsgOsdStats = 0x010A;         // OsdStatsMsg
 }  // namespace cairn::msg

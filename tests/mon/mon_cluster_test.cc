@@ -307,12 +307,46 @@ TEST(MonCluster, SilentOsdIsMarkedDownThenOut) {
   for (int i = 0; i < 3; ++i) ASSERT_EQ(boot(i), 0) << "boot osd." << i;
   auto dump = nlohmann::json::parse(c.cli({"osd", "dump"}, true).out);
   for (auto& o : dump["osds"]) EXPECT_TRUE(o["up"].get<bool>());
+  // PG stats from the OSDs reach `pg stat` and `status` (through any monitor).
+  ASSERT_EQ(c.cli({"osd", "pool", "create", "p", "4", "--size", "1", "--min-size", "1"}).exit_code, 0);
+  auto pool_id = nlohmann::json::parse(c.cli({"osd", "pool", "get", "p"}, true).out)["id"].get<int64_t>();
+  // Stats also count as beacons, so sending them keeps all three OSDs up meanwhile.
+  auto send_stats = [&] {
+    // By value: a posted handler may run after this scope's locals are gone.
+    asio::post(tc.io(), [&tc, &c, pool_id] {
+      auto conn = tc.messenger().connect(msg::EntityInst{msg::EntityName{msg::EntityType::kMon, c.name(0)},
+                                                         *msg::EntityAddr::parse(c.addr(0))},
+                                         msg::Policy::kLossy);
+      for (int osd = 0; osd < 3; ++osd) {
+        msg::OsdStatsMsg st{osd, 0, 100, 1000, {}};
+        for (uint32_t seed = 0; seed < 4; ++seed)
+          st.pgs.push_back(msg::PgStatEntry{pool_id, seed, msg::kPgActive | msg::kPgClean, 5, 50, 0, 0, 1});
+        (void)conn->send(msg::Message::make(msg::kMsgOsdStats, st));
+      }
+    });
+  };
+  bool clean = false;
+  for (int t = 0; t < 50 && !clean; ++t) {
+    send_stats();
+    std::this_thread::sleep_for(100ms);
+    auto stat = nlohmann::json::parse(c.cli({"pg", "stat"}, true).out);
+    clean = stat["by_state"].value("active+clean", 0) == 4;
+  }
+  EXPECT_TRUE(clean) << c.cli({"pg", "dump"}).out << c.cli({"osd", "tree"}).out << c.cli({"osd", "dump"}).out;
+  send_stats();
+  std::vector<int> primaries;
+  auto before = nlohmann::json::parse(c.cli({"pg", "dump"}, true).out);  // named: range-for over a
+  for (auto& pg : before["pgs"])
+    primaries.push_back(pg["acting_primary"].get<int>());  // temporary's member dangles
+  ASSERT_EQ(primaries.size(), 4u);
+  auto status = c.cli({"status"}).out;
+  EXPECT_NE(status.find("4 active+clean"), std::string::npos) << status;
   // osd.0 and osd.1 keep sending beacons (to any monitor); osd.2 is silent.
   // One connection to mon.a carries both live OSDs' beacons (any monitor forwards them).
   auto beacon_conn = std::make_shared<msg::ConnectionRef>();
   auto beacons = [&](int secs) {
     for (int t = 0; t < secs * 5; ++t) {
-      asio::post(tc.io(), [&] {
+      asio::post(tc.io(), [&tc, &c, beacon_conn] {
         if (!*beacon_conn || !(*beacon_conn)->is_open()) {
           *beacon_conn =
               tc.messenger().connect(msg::EntityInst{msg::EntityName{msg::EntityType::kMon, c.name(0)},
@@ -334,7 +368,15 @@ TEST(MonCluster, SilentOsdIsMarkedDownThenOut) {
   EXPECT_FALSE(dump["osds"][2]["in"].get<bool>()) << "down past the interval: out";
   EXPECT_TRUE(dump["osds"][1]["in"].get<bool>());
   auto h = nlohmann::json::parse(c.cli({"health"}, true).out);
-  EXPECT_EQ(h["status"], "HEALTH_OK") << "down and out is not a warning";
+  EXPECT_FALSE(h["checks"].contains("OSD_DOWN")) << "down and out is not a warning: " << h.dump();
+  // PGs osd.2 led moved to osd.0/1, which (being fakes) send no stats: stale, as they should be.
+  auto after = nlohmann::json::parse(c.cli({"pg", "dump"}, true).out);
+  ASSERT_EQ(after["pgs"].size(), primaries.size());
+  for (size_t i = 0; i < after["pgs"].size(); ++i) {
+    if (primaries[i] != 2) continue;
+    EXPECT_EQ(after["pgs"][i]["state"].get<std::string>().rfind("stale+", 0), 0u) << after.dump();
+    EXPECT_TRUE(h["checks"].contains("PG_STALE")) << h.dump();
+  }
 }
 
 }  // namespace

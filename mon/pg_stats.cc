@@ -1,0 +1,98 @@
+#include "mon/pg_stats.h"
+
+namespace cairn::mon {
+
+namespace {
+std::string pgid(const crush::PgId& pg) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%lld.%x", static_cast<long long>(pg.pool), pg.seed);
+  return b;
+}
+// Detail lines per health check: enough to act on, bounded for huge clusters.
+constexpr size_t kMaxDetail = 50;
+}  // namespace
+
+void PgStatsTable::report(const msg::OsdStatsMsg& m, const crush::OsdMap& map, uint64_t now_ms) {
+  if (!map.exists(m.osd)) return;
+  osds_[m.osd] = Usage{m.used_bytes, m.total_bytes, now_ms};
+  for (const auto& s : m.pgs) {
+    crush::PgId pg{s.pool, s.seed};
+    auto mp = map.map_pg(pg);
+    if (!mp.ok() || mp->acting_primary != m.osd) continue;  // only the primary speaks for a PG
+    pgs_[pg] = Entry{s, m.osd, now_ms};
+  }
+}
+
+bool PgStatsTable::stale(const crush::PgId& pg, const Entry& e, const crush::OsdMap& map,
+                         uint64_t now_ms) const {
+  if (now_ms > e.reported_ms + stale_ms_) return true;
+  auto mp = map.map_pg(pg);
+  return !mp.ok() || mp->acting_primary != e.reporter || !map.is_up(e.reporter);
+}
+
+const msg::PgStatEntry* PgStatsTable::stat(const crush::PgId& pg) const {
+  auto it = pgs_.find(pg);
+  return it == pgs_.end() ? nullptr : &it->second.stat;
+}
+
+std::string PgStatsTable::state_of(const crush::PgId& pg, const crush::OsdMap& map, uint64_t now_ms) const {
+  auto it = pgs_.find(pg);
+  if (it == pgs_.end()) return "unknown";
+  std::string s = msg::pg_state_string(it->second.stat.state);
+  return stale(pg, it->second, map, now_ms) ? "stale+" + s : s;
+}
+
+PgStatsTable::Summary PgStatsTable::summary(const crush::OsdMap& map, uint64_t now_ms) const {
+  Summary out;
+  for (const crush::PgId& pg : map.all_pgs()) {
+    ++out.pgs;
+    ++out.by_state[state_of(pg, map, now_ms)];
+    if (const msg::PgStatEntry* s = stat(pg)) {
+      out.objects += s->objects;
+      out.bytes += s->bytes;
+      out.degraded += s->degraded_objects;
+      out.misplaced += s->misplaced_objects;
+    }
+  }
+  for (const auto& [id, u] : osds_) {
+    if (!map.exists(id)) continue;
+    out.used += u.used;
+    out.total += u.total;
+  }
+  return out;
+}
+
+void PgStatsTable::health(const crush::OsdMap& map, uint64_t now_ms, std::vector<HealthCheck>& out) const {
+  std::vector<std::string> degraded, stale_pgs, inconsistent, nearfull, full;
+  for (const auto& [pg, e] : pgs_) {
+    if (!map.pool(pg.pool)) continue;
+    bool is_stale = stale(pg, e, map, now_ms);
+    std::string line =
+        "pg " + pgid(pg) + " is " + (is_stale ? "stale+" : "") + msg::pg_state_string(e.stat.state);
+    if (is_stale && stale_pgs.size() < kMaxDetail) stale_pgs.push_back(line);
+    if ((e.stat.state & (msg::kPgDegraded | msg::kPgUndersized)) && degraded.size() < kMaxDetail)
+      degraded.push_back(line);
+    if ((e.stat.state & msg::kPgInconsistent) && inconsistent.size() < kMaxDetail)
+      inconsistent.push_back(line);
+  }
+  for (const auto& [id, u] : osds_) {
+    if (!map.exists(id) || u.total == 0) continue;
+    uint64_t permille = u.used * 1000 / u.total;
+    std::string line = "osd." + std::to_string(id) + " is " + std::to_string(permille / 10) + "% full";
+    if (permille >= map.full_permille)
+      full.push_back(line);
+    else if (permille >= map.nearfull_permille)
+      nearfull.push_back(line);
+  }
+  auto add = [&](const char* code, HealthSeverity sev, const std::string& what, std::vector<std::string>& d) {
+    if (!d.empty())
+      out.push_back(HealthCheck{code, sev, std::to_string(d.size()) + " " + what, std::move(d)});
+  };
+  add("PG_DEGRADED", HealthSeverity::kWarn, "pgs degraded or undersized", degraded);
+  add("PG_STALE", HealthSeverity::kWarn, "pgs stale (primary silent or changed)", stale_pgs);
+  add("PG_INCONSISTENT", HealthSeverity::kErr, "pgs inconsistent (scrub found damage)", inconsistent);
+  add("OSD_NEARFULL", HealthSeverity::kWarn, "osds near full", nearfull);
+  add("OSD_FULL", HealthSeverity::kErr, "osds full", full);
+}
+
+}  // namespace cairn::mon
