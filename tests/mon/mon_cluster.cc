@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,6 +82,8 @@ pid_t spawn_process(const std::vector<std::string>& argv, const std::string& log
       dup2(fd, 2);
     }
     setpgid(0, 0);
+    // If the test process dies (a crash, a timeout kill), its daemons die with it.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     auto a = to_argv(argv);
     execv(a[0], a.data());
     _exit(127);
