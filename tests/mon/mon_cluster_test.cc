@@ -37,8 +37,12 @@ class TestClient {
         mc_(*client::MonClient::create(messenger_, mon_host)),
         thread_([this] { io_.run(); }) {}
   ~TestClient() {
+    // Let the messenger's shutdown drain (bounded) so no session or coroutine
+    // frame is left behind (LeakSanitizer checks this under the asan preset).
     messenger_.shutdown();
     work_.reset();
+    auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (!io_.stopped() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
     io_.stop();
     thread_.join();
   }
