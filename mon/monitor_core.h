@@ -23,12 +23,6 @@ class MonitorCore {
 
   MonitorCore(Paxos& paxos, PaxosStore& store);
   void add_service(std::unique_ptr<Service> s);
-  template <typename T>
-  T* service() const {
-    for (const auto& s : services_)
-      if (auto* p = dynamic_cast<T*>(s.get())) return p;
-    return nullptr;
-  }
 
   // After every commit (PaxosHost::on_commit): services reload their state.
   void on_commit();

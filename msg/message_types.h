@@ -36,7 +36,18 @@ inline constexpr MsgType kMsgTestPing = 0x0010;
 inline constexpr MsgType kMsgTestPong = 0x0011;
 inline constexpr MsgType kMsgTestData = 0x0012;
 
-// ---- mon (0x0100..0x01FF) ----  added by the monitor issue
+// ---- mon (0x0100..0x01FF): schemas in msg/mon_messages.h ----
+inline constexpr MsgType kMsgMonPaxos = 0x0100;         // mon <-> mon: mon::PaxosMsg
+inline constexpr MsgType kMsgMonCommand = 0x0101;       // request: MonCommandMsg
+inline constexpr MsgType kMsgMonCommandReply = 0x0102;  // reply: MonCommandReplyMsg
+inline constexpr MsgType kMsgMonSubscribe = 0x0103;     // MonSubscribeMsg
+inline constexpr MsgType kMsgOsdMap = 0x0104;           // mon -> subscriber: OsdMapMsg
+inline constexpr MsgType kMsgOsdBoot = 0x0105;          // request: OsdBootMsg, reply OsdAckMsg
+inline constexpr MsgType kMsgOsdFailure = 0x0106;       // OsdFailureMsg
+inline constexpr MsgType kMsgOsdBeacon = 0x0107;        // OsdBeaconMsg
+inline constexpr MsgType kMsgOsdAlive = 0x0108;         // request: OsdAliveMsg, reply OsdAckMsg
+inline constexpr MsgType kMsgOsdAck = 0x0109;           // reply to boot/alive
+inline constexpr MsgType kMsgOsdStats = 0x010A;         // OsdStatsMsg
 // ---- osd (0x0200..0x02FF) ----  added by the OSD issue
 // ---- client (0x0300..0x03FF) ---- added by the client issue
 

@@ -155,18 +155,3 @@ struct OsdStatsMsg {
 };
 
 }  // namespace cairn::msg
-
-namespace cairn::msg {
-// Message numbers of the monitor service (mon range of message_types.h).
-inline constexpr MsgType kMsgMonPaxos = 0x0100;         // mon <-> mon: mon::PaxosMsg
-inline constexpr MsgType kMsgMonCommand = 0x0101;       // request: MonCommandMsg
-inline constexpr MsgType kMsgMonCommandReply = 0x0102;  // reply: MonCommandReplyMsg
-inline constexpr MsgType kMsgMonSubscribe = 0x0103;     // MonSubscribeMsg
-inline constexpr MsgType kMsgOsdMap = 0x0104;           // mon -> subscriber: OsdMapMsg
-inline constexpr MsgType kMsgOsdBoot = 0x0105;          // request: OsdBootMsg, reply OsdAckMsg
-inline constexpr MsgType kMsgOsdFailure = 0x0106;       // OsdFailureMsg
-inline constexpr MsgType kMsgOsdBeacon = 0x0107;        // OsdBeaconMsg
-inline constexpr MsgType kMsgOsdAlive = 0x0108;         // request: OsdAliveMsg, reply OsdAckMsg
-inline constexpr MsgType kMsgOsdAck = 0x0109;           // reply to boot/alive
-inline constexpr MsgType kMsgOsdStats = 0x010A;         // OsdStatsMsg
-}  // namespace cairn::msg
