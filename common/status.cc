@@ -15,6 +15,8 @@ std::string_view errc_name(Errc code) {
     case Errc::kAgain: return "EAGAIN";
     case Errc::kBusy: return "EBUSY";
     case Errc::kRange: return "ERANGE";
+    case Errc::kNameTooLong: return "ENAMETOOLONG";
+    case Errc::kStale: return "ESTALE";
     case Errc::kNotSupported: return "EOPNOTSUPP";
     case Errc::kPermission: return "EPERM";
     case Errc::kConnReset: return "ECONNRESET";

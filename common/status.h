@@ -36,6 +36,8 @@ enum class Errc : int {
   kConnReset = ECONNRESET,  // peer went away
   kShutdown = ESHUTDOWN,    // component is stopping
   kCorrupt = EBADMSG,       // decoded bytes are malformed or truncated
+  kNameTooLong = ENAMETOOLONG,
+  kStale = ESTALE,  // sender's map is older than the receiver's: refresh and resend
   kInternal = 1000,         // bug or unexpected condition: see message
 };
 

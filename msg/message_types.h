@@ -48,7 +48,15 @@ inline constexpr MsgType kMsgOsdBeacon = 0x0107;        // OsdBeaconMsg
 inline constexpr MsgType kMsgOsdAlive = 0x0108;         // request: OsdAliveMsg, reply OsdAckMsg
 inline constexpr MsgType kMsgOsdAck = 0x0109;           // reply to boot/alive
 inline constexpr MsgType kMsgOsdStats = 0x010A;         // OsdStatsMsg
-// ---- osd (0x0200..0x02FF) ----  added by the OSD issue
-// ---- client (0x0300..0x03FF) ---- added by the client issue
+// ---- osd <-> osd (0x0200..0x02FF): schemas in msg/osd_messages.h ----
+inline constexpr MsgType kMsgRepOp = 0x0200;       // primary -> replica: RepOpMsg
+inline constexpr MsgType kMsgRepOpReply = 0x0201;  // replica -> primary: RepOpReplyMsg
+inline constexpr MsgType kMsgOsdPing = 0x0202;     // OsdPingMsg, both directions
+inline constexpr MsgType kMsgPgInfo = 0x0203;      // PgInfoMsg, query and answer
+inline constexpr MsgType kMsgPgScan = 0x0204;      // PgScanMsg, query and answer
+// ---- client <-> osd (0x0300..0x03FF): schemas in msg/osd_messages.h ----
+inline constexpr MsgType kMsgOsdOp = 0x0300;        // request: OsdOpMsg
+inline constexpr MsgType kMsgOsdOpReply = 0x0301;   // reply: OsdOpReplyMsg (outdata in the data segment)
+inline constexpr MsgType kMsgWatchNotify = 0x0302;  // osd -> client: WatchNotifyMsg
 
 }  // namespace cairn::msg
