@@ -17,6 +17,7 @@
 #include "common/config.h"
 #include "common/env.h"
 #include "common/log.h"
+#include "tools/cairn/cluster.h"
 
 namespace {
 
@@ -33,7 +34,8 @@ void usage() {
       "  osd pool ls | get NAME [FIELD] | set NAME size|min_size|pg_num V\n"
       "  osd pool rm NAME NAME --yes-i-really-really-mean-it\n"
       "  pg map POOL OBJECT | pg dump | pg stat\n"
-      "  config set|get|rm|dump ...\n",
+      "  config set|get|rm|dump ...\n"
+      "  cluster up|down|status ...      a local cluster on 127.0.0.1 (cairn cluster --help)\n",
       stderr);
 }
 
@@ -99,6 +101,7 @@ int exit_code(int err) { return err <= 0 ? 1 : (err > 255 ? 1 : err); }
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "cluster") == 0) return cairn::tools::cluster_main(argc - 2, argv + 2);
   auto cli = parse(argc, argv);
   if (!cli.ok()) {
     std::fprintf(stderr, "cairn: %s\n", cli.status().message().c_str());
