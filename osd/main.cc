@@ -1,0 +1,96 @@
+// cairn-osd: `--mkfs` formats an OSD's data directory; without it, runs the OSD.
+//
+//   cairn-osd --mkfs --id N --data DIR [--osd-device-size 10G]
+//   cairn-osd --id N --data DIR [-c cairn.conf | --mon-host H:P,...] [--crush-host NAME] [--port P]
+#include <csignal>
+#include <cstdio>
+
+#include "common/asio.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "osd/osd_daemon.h"
+
+namespace {
+
+cairn::Config options() {
+  using cairn::OptType;
+  cairn::Config c;
+  c.define("id", OptType::kInt, "-1", "this OSD's id (osd.<id>), from `cairn osd create`")
+      .define("data", OptType::kString, "", "data directory")
+      .define("mkfs", OptType::kBool, "false", "format the data directory and exit")
+      .define("osd_device_size", OptType::kSize, "10G", "mkfs: size of the block file")
+      .define("osd_cache_size", OptType::kSize, "128M", "metadata cache (onodes and RocksDB blocks)")
+      .define("mon_host", OptType::kString, "", "monitors: host:port,...")
+      .define("public_addr", OptType::kString, "127.0.0.1", "address to listen on")
+      .define("port", OptType::kUint, "0", "port to listen on (0: any free port)")
+      .define("crush_host", OptType::kString, "", "CRUSH host bucket on first boot (default: hostname)")
+      .define("osd_shards", OptType::kUint, "0", "op shards (0: one per core)")
+      .define("metrics_addr", OptType::kString, "127.0.0.1", "address of the /metrics endpoint")
+      .define("metrics_port", OptType::kUint, "0", "port of the /metrics endpoint (0: any free port)")
+      .define("admin_socket", OptType::kString, "", "admin socket path (default DATA/osd.ID.asok)")
+      .define("log_level", OptType::kString, "info", "log levels: info, or osd=debug,msg=warn,...")
+      .define("osd_heartbeat_interval", OptType::kDuration, "1s", "ping peers this often")
+      .define("osd_heartbeat_grace", OptType::kDuration, "20s", "a peer silent this long is reported")
+      .define("osd_stats_interval", OptType::kDuration, "2s", "PG stats to the monitors this often")
+      .define("osd_beacon_interval", OptType::kDuration, "5s", "beacons to the monitors this often");
+  return c;
+}
+
+int fail(const cairn::Status& st) {
+  std::fprintf(stderr, "cairn-osd: %s\n", st.to_string().c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cairn::Config c = options();
+  cairn::Status st = c.load(argc, argv, {"osd"}, "");
+  if (c.help_requested()) {
+    std::fputs(c.help_text("cairn-osd").c_str(), stdout);
+    return 0;
+  }
+  if (!st.ok()) return fail(st);
+  if (!cairn::log::configure(c.get_string("log_level")))
+    return fail(cairn::error(cairn::Errc::kInvalid, "bad --log-level"));
+  cairn::osd::OsdOptions o;
+  o.id = static_cast<int32_t>(c.get_int("id"));
+  o.data_dir = c.get_string("data");
+  if (o.id < 0 || o.data_dir.empty())
+    return fail(cairn::error(cairn::Errc::kInvalid, "--id and --data are required (see --help)"));
+  cairn::log::set_entity("osd." + std::to_string(o.id));
+  o.device_bytes = c.get_size("osd_device_size");
+  o.cache_bytes = c.get_size("osd_cache_size");
+  if (c.get_bool("mkfs")) {
+    st = cairn::osd::OsdDaemon::mkfs(o);
+    if (!st.ok()) return fail(st);
+    std::printf("osd.%d: created in %s\n", o.id, o.data_dir.c_str());
+    return 0;
+  }
+  o.mon_host = c.get_string("mon_host");
+  o.public_addr = c.get_string("public_addr");
+  o.port = static_cast<uint16_t>(c.get_uint("port"));
+  o.crush_host = c.get_string("crush_host");
+  o.shards = static_cast<uint32_t>(c.get_uint("osd_shards"));
+  o.metrics_addr = c.get_string("metrics_addr");
+  o.metrics_port = static_cast<uint16_t>(c.get_uint("metrics_port"));
+  o.admin_socket = c.get_string("admin_socket");
+  o.heartbeat_interval_ms = static_cast<uint32_t>(c.get_duration_ms("osd_heartbeat_interval"));
+  o.heartbeat_grace_ms = static_cast<uint32_t>(c.get_duration_ms("osd_heartbeat_grace"));
+  o.stats_interval_ms = static_cast<uint32_t>(c.get_duration_ms("osd_stats_interval"));
+  o.beacon_interval_ms = static_cast<uint32_t>(c.get_duration_ms("osd_beacon_interval"));
+  if (o.mon_host.empty()) return fail(cairn::error(cairn::Errc::kInvalid, "no monitors: set mon_host"));
+  std::signal(SIGPIPE, SIG_IGN);
+  cairn::asio::io_context io;
+  cairn::osd::OsdDaemon daemon(io, o);
+  st = daemon.start();
+  if (!st.ok()) return fail(st);
+  cairn::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) {
+    daemon.stop();
+    io.stop();
+  });
+  io.run();
+  daemon.stop();
+  return 0;
+}

@@ -1,0 +1,425 @@
+#include "osd/osd_daemon.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "common/env.h"
+#include "common/log.h"
+#include "msg/mon_messages.h"
+#include "msg/osd_messages.h"
+#include "osd/shard.h"
+
+namespace cairn::osd {
+
+using msg::ConnectionRef;
+using msg::Message;
+
+namespace {
+
+store::BlockStoreOptions store_options(const OsdOptions& o) {
+  store::BlockStoreOptions s;
+  s.path = o.data_dir;
+  s.device_bytes = o.device_bytes;
+  s.cache_bytes = o.cache_bytes;
+  return s;
+}
+
+std::string osd_name(int32_t id) { return "osd." + std::to_string(id); }
+
+}  // namespace
+
+Status OsdDaemon::mkfs(const OsdOptions& opts) {
+  if (opts.id < 0) return Status(Errc::kInvalid, "--id must be a non-negative OSD id");
+  CAIRN_RETURN_IF_ERROR(store::BlockStore::mkfs(store_options(opts)));
+  std::ofstream f(opts.data_dir + "/whoami");
+  f << opts.id << "\n";
+  if (!f) return Status(Errc::kIo, "cannot write " + opts.data_dir + "/whoami");
+  return {};
+}
+
+OsdDaemon::OsdDaemon(asio::io_context& front, OsdOptions opts)
+    : io_(front),
+      opts_(std::move(opts)),
+      metrics_(MetricsRegistry::global()),
+      m_ops_(metrics_.counter("cairn_osd_ops_total", "Client ops received")),
+      m_op_bytes_(metrics_.counter("cairn_osd_op_in_bytes_total", "Client op payload bytes received")),
+      m_epoch_(metrics_.gauge("cairn_osd_osdmap_epoch", "OSD map epoch")) {}
+
+OsdDaemon::~OsdDaemon() { stop(); }
+
+std::string OsdDaemon::addr() const { return messenger_ ? messenger_->addr().to_string() : ""; }
+
+Status OsdDaemon::start() {
+  {
+    std::ifstream f(opts_.data_dir + "/whoami");
+    int32_t id = -1;
+    if (!(f >> id))
+      return Status(Errc::kNotFound, opts_.data_dir + " is not an OSD data directory (run --mkfs)");
+    if (id != opts_.id)
+      return Status(Errc::kInvalid, opts_.data_dir + " belongs to osd." + std::to_string(id) + ", not osd." +
+                                        std::to_string(opts_.id));
+  }
+  CAIRN_ASSIGN_OR_RETURN(store_, store::BlockStore::open(store_options(opts_)));
+  uint32_t n = opts_.shards ? opts_.shards : std::max(1u, std::thread::hardware_concurrency());
+  for (uint32_t i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(*this, i));
+  for (auto& s : shards_) CAIRN_RETURN_IF_ERROR(s->load_pgs(n));
+  for (auto& s : shards_) s->start();
+
+  CAIRN_ASSIGN_OR_RETURN(auto mons, msg::MonSession::parse_hosts(opts_.mon_host));
+  CAIRN_ASSIGN_OR_RETURN(auto self, msg::EntityName::parse(osd_name(opts_.id)));
+  messenger_ = std::make_unique<msg::Messenger>(io_, self);
+  register_handlers();
+  messenger_->set_dispatcher(&dispatch_);
+  msg::EntityAddr bind_addr{opts_.public_addr, opts_.port};
+  CAIRN_RETURN_IF_ERROR(messenger_->bind(bind_addr).status().with_context("bind " + bind_addr.to_string()));
+  mon_ = std::make_unique<msg::MonSession>(*messenger_, std::move(mons));
+  mon_->start(1);
+
+  admin_ = std::make_unique<AdminServer>(io_, metrics_);
+  register_admin_commands();
+  CAIRN_RETURN_IF_ERROR(admin_->start_http(opts_.metrics_addr, opts_.metrics_port));
+  std::string sock =
+      opts_.admin_socket.empty() ? opts_.data_dir + "/" + osd_name(opts_.id) + ".asok" : opts_.admin_socket;
+  CAIRN_RETURN_IF_ERROR(admin_->start_admin_socket(sock));
+  instance_ = real_random().next_u64() | 1;
+  hb_timer_ = std::make_unique<asio::steady_timer>(io_);
+  stats_timer_ = std::make_unique<asio::steady_timer>(io_);
+  beacon_timer_ = std::make_unique<asio::steady_timer>(io_);
+  schedule(hb_timer_, opts_.heartbeat_interval_ms, &OsdDaemon::heartbeat_tick);
+  schedule(stats_timer_, opts_.stats_interval_ms, &OsdDaemon::stats_tick);
+  schedule(beacon_timer_, opts_.beacon_interval_ms, &OsdDaemon::beacon_tick);
+  CAIRN_LOG(kInfo, kOsd) << "osd started" << log::kv("osd", opts_.id) << log::kv("addr", addr())
+                         << log::kv("shards", n) << log::kv("metrics_port", admin_->http_port());
+  boot();
+  return {};
+}
+
+void OsdDaemon::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  for (auto* t : {&hb_timer_, &stats_timer_, &beacon_timer_})
+    if (*t) (*t)->cancel();
+  if (mon_) mon_->stop();
+  if (admin_) admin_->stop();
+  if (messenger_) messenger_->shutdown();
+  for (auto& s : shards_) s->stop();
+  if (store_) (void)store_->flush();
+}
+
+void OsdDaemon::schedule(std::unique_ptr<asio::steady_timer>& t, uint32_t ms, void (OsdDaemon::*fn)()) {
+  t->expires_after(std::chrono::milliseconds(ms));
+  t->async_wait([this, &t, ms, fn](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    (this->*fn)();
+    schedule(t, ms, fn);
+  });
+}
+
+Shard& OsdDaemon::shard_of(int64_t pool, uint32_t seed) {
+  return *shards_[shard_index(pool, seed, static_cast<uint32_t>(shards_.size()))];
+}
+
+void OsdDaemon::register_handlers() {
+  dispatch_.on(msg::kMsgOsdMap, [this](const ConnectionRef&, Message m) { handle_osdmap(m); });
+  for (msg::MsgType t :
+       {msg::kMsgOsdOp, msg::kMsgRepOp, msg::kMsgRepOpReply, msg::kMsgPgInfo, msg::kMsgPgScan})
+    dispatch_.on(t, [this](const ConnectionRef& c, Message m) { dispatch_pg_message(c, std::move(m)); });
+  dispatch_.on(msg::kMsgOsdPing, [this](const ConnectionRef& c, Message m) {
+    auto p = m.decode_front<msg::OsdPingMsg>();
+    if (!p.ok()) return;
+    if (!p->reply) {
+      msg::OsdPingMsg r = *p;
+      r.reply = true;
+      r.from = opts_.id;
+      r.map_epoch = map_ ? map_->epoch : 0;
+      (void)c->send(Message::make(msg::kMsgOsdPing, r));
+    } else if (auto it = peers_.find(p->from); it != peers_.end()) {
+      it->second.last_rx_ns = real_clock().now_ns();
+      it->second.first_tx_ns = 0;
+      if (it->second.reported) {
+        it->second.reported = false;
+        (void)mon_->send(Message::make(msg::kMsgOsdFailure, msg::OsdFailureMsg{p->from, opts_.id, 0, true}));
+      }
+    }
+    if (map_ && p->map_epoch > map_->epoch) want_map(p->map_epoch);
+  });
+  dispatch_.on_close([this](const ConnectionRef& c, const Status&) {
+    if (c->peer_name().type != msg::EntityType::kClient) return;
+    for (auto& s : shards_) s->post([sh = s.get(), c] { sh->connection_closed(c); });
+  });
+}
+
+void OsdDaemon::dispatch_pg_message(const ConnectionRef& c, Message m) {
+  int64_t pool = 0;
+  uint32_t seed = 0;
+  int32_t from = -1;
+  if (c->peer_name().type == msg::EntityType::kOsd) {
+    char* end = nullptr;
+    long v = std::strtol(c->peer_name().id.c_str(), &end, 10);
+    if (end && *end == '\0') from = static_cast<int32_t>(v);
+  }
+  if (m.type == msg::kMsgOsdOp) {
+    auto op = m.decode_front<msg::OsdOpMsg>();
+    Status st = op.ok() ? op->validate(m.data.size()) : op.status();
+    if (st.ok() && !op->nspace.empty() && op->nspace[0] == '\x01')
+      st = Status(Errc::kInvalid, "reserved namespace");
+    if (st.ok() && op->name.empty() && op->nspace.empty() &&
+        !(op->ops.size() == 1 && op->ops[0].code == msg::OsdOpCode::kPgList))
+      st = Status(Errc::kInvalid, "empty object name");
+    if (!st.ok()) {
+      // Malformed or invalid: a clear error, never a crash.
+      msg::OsdOpReplyMsg r;
+      r.result = -st.err();
+      r.map_epoch = map_ ? map_->epoch : 0;
+      if (m.is_request()) (void)c->reply(m, Message::make(msg::kMsgOsdOpReply, r));
+      CAIRN_LOG(kDebug, kOsd) << "rejected op" << log::kv("peer", c->peer_name().to_string())
+                              << log::kv("error", st.to_string());
+      return;
+    }
+    pool = op->pool;
+    seed = op->pg_seed;
+  } else {
+    if (from < 0) return;  // replication and peering come only from OSDs
+    // Every osd <-> osd PG message starts with the pool and seed (versioned struct header first).
+    Decoder d(m.front.contiguous().view());
+    auto s = d.begin_struct(1, "pg message");
+    pool = d.i64();
+    seed = d.u32();
+    if (d.failed()) return;
+    (void)s;
+  }
+  Shard& sh = shard_of(pool, seed);
+  sh.post([&sh, c, m = std::move(m), from]() mutable { sh.dispatch(c, std::move(m), from); });
+}
+
+void OsdDaemon::handle_osdmap(const Message& m) {
+  auto om = m.decode_front<msg::OsdMapMsg>();
+  if (!om.ok()) return;
+  uint32_t cur = map_ ? map_->epoch : 0;
+  std::shared_ptr<crush::OsdMap> next;
+  if (!om->full.empty() && om->full.rbegin()->first > cur) {
+    auto full = decode_from<crush::OsdMap>(om->full.rbegin()->second);
+    if (!full.ok()) {
+      CAIRN_LOG(kWarn, kOsd) << "bad full osdmap" << log::kv("error", full.status().to_string());
+      return;
+    }
+    next = std::make_shared<crush::OsdMap>(std::move(*full));
+  } else if (map_) {
+    next = std::make_shared<crush::OsdMap>(*map_);
+  } else {
+    mon_->want_newer();
+    return;
+  }
+  for (const auto& [e, bl] : om->incremental) {
+    if (e != next->epoch + 1) continue;
+    auto inc = decode_from<crush::OsdMapIncremental>(bl);
+    if (!inc.ok() || !next->apply(*inc).ok()) {
+      CAIRN_LOG(kWarn, kOsd) << "cannot apply osdmap incremental" << log::kv("epoch", e);
+      break;
+    }
+  }
+  if (next->epoch <= cur) return;
+  map_ = std::move(next);
+  mon_->got_epoch(map_->epoch);
+  m_epoch_.set(map_->epoch);
+  publish_map();
+}
+
+void OsdDaemon::publish_map() {
+  // Peers that went down or restarted: drop their sessions (a restarted peer gets a new one).
+  for (auto it = peers_.begin(); it != peers_.end();) {
+    const crush::OsdInfo* oi = map_->osd(it->first);
+    if (!oi || !oi->up || oi->instance != it->second.instance) {
+      if (it->second.conn) it->second.conn->close();
+      it = peers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  const crush::OsdInfo* me = map_->osd(opts_.id);
+  bool up_here = me && me->up && me->instance == instance_;
+  if (up_here && !booted_epoch_) {
+    booted_epoch_ = me->up_from;
+    CAIRN_LOG(kInfo, kOsd) << "osd is up" << log::kv("epoch", map_->epoch);
+  }
+  if (!up_here && booted_epoch_ && !booting_) {
+    CAIRN_LOG(kWarn, kOsd) << "osdmap says this osd is down: booting again" << log::kv("epoch", map_->epoch);
+    booted_epoch_ = 0;
+    boot();
+  }
+  uint32_t n = static_cast<uint32_t>(shards_.size());
+  for (auto& s : shards_) s->post([sh = s.get(), map = map_, n] { sh->handle_map(map, n); });
+}
+
+void OsdDaemon::boot() {
+  if (booting_ || stopping_) return;
+  booting_ = true;
+  asio::co_spawn(
+      io_,
+      [this]() -> awaitable<void> {
+        asio::steady_timer pause(io_);
+        while (!stopping_) {
+          char host[256] = "localhost";
+          (void)gethostname(host, sizeof host - 1);
+          msg::OsdBootMsg b;
+          b.osd = opts_.id;
+          b.addr = messenger_->addr();
+          b.instance = instance_;
+          b.host = opts_.crush_host.empty() ? std::string(host) : opts_.crush_host;
+          uint64_t w = (opts_.device_bytes << 16) >> 40;  // TiB in 16.16
+          b.weight = static_cast<uint32_t>(std::clamp<uint64_t>(w, 1, 1u << 30));
+          Message req = Message::make(msg::kMsgOsdBoot, b);
+          auto redirect = [](const Message& r) -> std::optional<std::string> {
+            auto ack = r.decode_front<msg::OsdAckMsg>();
+            if (ack.ok() && ack->code == EAGAIN) return ack->leader_addr;
+            return std::nullopt;
+          };
+          auto r = co_await mon_->request(std::move(req), redirect, std::chrono::seconds(10));
+          if (r.ok()) {
+            auto ack = r->decode_front<msg::OsdAckMsg>();
+            if (ack.ok() && ack->code == 0) {
+              CAIRN_LOG(kInfo, kOsd) << "boot accepted" << log::kv("epoch", ack->epoch);
+              want_map(ack->epoch);
+              break;
+            }
+            CAIRN_LOG(kWarn, kOsd) << "boot refused"
+                                   << log::kv("error", ack.ok() ? ack->err : "malformed ack");
+          } else {
+            CAIRN_LOG(kWarn, kOsd) << "boot failed" << log::kv("error", r.status().to_string());
+          }
+          pause.expires_after(std::chrono::seconds(1));
+          boost::system::error_code ec;
+          co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+        booting_ = false;
+      },
+      asio::detached);
+}
+
+void OsdDaemon::want_map(uint32_t epoch) {
+  asio::post(io_, [this, epoch] {
+    if (!map_ || epoch > map_->epoch) mon_->want_newer();
+  });
+}
+
+ConnectionRef OsdDaemon::peer(int32_t osd) {
+  if (!map_) return nullptr;
+  const crush::OsdInfo* oi = map_->osd(osd);
+  if (!oi || !oi->up) return nullptr;
+  auto& p = peers_[osd];
+  if (!p.conn || p.instance != oi->instance) {
+    if (p.conn) p.conn->close();
+    auto a = msg::EntityAddr::parse(oi->addr);
+    auto n = msg::EntityName::parse(osd_name(osd));
+    if (!a.ok() || !n.ok()) return nullptr;
+    p.conn = messenger_->connect(msg::EntityInst{*n, *a}, msg::Policy::kLossless);
+    p.instance = oi->instance;
+    p.last_rx_ns = real_clock().now_ns();
+    p.first_tx_ns = 0;
+  }
+  return p.conn;
+}
+
+void OsdDaemon::send_to_osd(int32_t osd, Message m) {
+  asio::post(io_, [this, osd, m = std::move(m)]() mutable {
+    if (stopping_) return;
+    if (auto c = peer(osd)) (void)c->send(std::move(m));
+  });
+}
+
+void OsdDaemon::heartbeat_tick() {
+  if (!map_ || !booted_epoch_) return;
+  uint64_t now = real_clock().now_ns();
+  for (const auto& [id, oi] : map_->osds) {
+    if (id == opts_.id || !oi.up) continue;
+    ConnectionRef c = peer(id);
+    if (!c) continue;
+    Peer& p = peers_[id];
+    if (p.first_tx_ns == 0) p.first_tx_ns = now;
+    (void)c->send(Message::make(msg::kMsgOsdPing, msg::OsdPingMsg{opts_.id, map_->epoch, now, false}));
+    uint64_t since_rx_ms = (now - p.last_rx_ns) / 1'000'000;
+    if (since_rx_ms > opts_.heartbeat_grace_ms) {
+      // Re-sent every tick while it lasts: the monitor counts reporters, not messages.
+      p.reported = true;
+      (void)mon_->send(
+          Message::make(msg::kMsgOsdFailure, msg::OsdFailureMsg{id, opts_.id, since_rx_ms, false}));
+    }
+  }
+}
+
+void OsdDaemon::beacon_tick() {
+  if (!map_ || !booted_epoch_) return;
+  (void)mon_->send(Message::make(msg::kMsgOsdBeacon, msg::OsdBeaconMsg{opts_.id, map_->epoch}));
+}
+
+void OsdDaemon::stats_tick() {
+  if (!map_ || !booted_epoch_) return;
+  struct Gather {
+    msg::OsdStatsMsg out;
+    size_t left = 0;
+  };
+  auto g = std::make_shared<Gather>();
+  g->out.osd = opts_.id;
+  g->out.epoch = map_->epoch;
+  if (auto fs = store_->statfs(); fs.ok()) {
+    g->out.used_bytes = fs->used;
+    g->out.total_bytes = fs->total;
+  }
+  g->left = shards_.size();
+  for (auto& s : shards_) {
+    s->post([this, g, sh = s.get()] {
+      auto stats = sh->pg_stats();
+      asio::post(io_, [this, g, stats = std::move(stats)]() mutable {
+        for (auto& e : stats) g->out.pgs.push_back(std::move(e));
+        if (--g->left == 0 && !stopping_) (void)mon_->send(Message::make(msg::kMsgOsdStats, g->out));
+      });
+    });
+  }
+}
+
+void OsdDaemon::register_admin_commands() {
+  admin_->register_command("status", "this OSD's state", [this](const std::vector<std::string>&) {
+    nlohmann::json j = {
+        {"osd", opts_.id},          {"addr", addr()},           {"osdmap_epoch", map_ ? map_->epoch : 0},
+        {"up", booted_epoch_ != 0}, {"shards", shards_.size()}, {"mon", mon_ ? mon_->current() : ""}};
+    return Result<std::string>(j.dump());
+  });
+  admin_->register_command(
+      "dump-objects", "dump-objects PGID [--digest]: objects of a PG copy with versions (and data digests)",
+      [this](const std::vector<std::string>& a) -> Result<std::string> {
+        if (a.empty()) return Status(Errc::kInvalid, "usage: dump-objects PGID [--digest]");
+        CAIRN_ASSIGN_OR_RETURN(auto cid, store::CollectionId::parse(a[0]));
+        bool digest = a.size() > 1 && a[1] == "--digest";
+        Shard& sh = shard_of(cid.pool, cid.seed);
+        std::promise<Result<std::string>> p;
+        auto f = p.get_future();
+        sh.post([&sh, &p, cid, digest] {
+          auto* pg = sh.find_pg({cid.pool, cid.seed});
+          if (!pg)
+            p.set_value(Status(Errc::kNotFound, "no pg " + cid.to_string() + " here"));
+          else
+            p.set_value(pg->dump_objects_json(digest));
+        });
+        return f.get();
+      });
+  admin_->register_command("fault", "fault cut|clear <entity> (tests only)",
+                           [this](const std::vector<std::string>& a) -> Result<std::string> {
+                             if (a.size() < 2)
+                               return Status(Errc::kInvalid, "usage: fault cut|clear <entity>");
+                             CAIRN_ASSIGN_OR_RETURN(auto peer, msg::EntityName::parse(a.back()));
+                             if (a[0] == "cut")
+                               messenger_->faults().cut(peer);
+                             else if (a[0] == "clear")
+                               messenger_->faults().clear(peer);
+                             else
+                               return Status(Errc::kInvalid, "unknown fault '" + a[0] + "'");
+                             return std::string("{}");
+                           });
+}
+
+}  // namespace cairn::osd

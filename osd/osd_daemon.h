@@ -1,0 +1,119 @@
+// cairn-osd: one object storage daemon (one BlockStore).
+//
+// Threads: the front thread (the io_context given to the constructor) runs the
+// messenger, the monitor session, heartbeats, stats and the admin socket. N shard
+// threads (osd_shards, default: cores) each own an io_context and the PGs that
+// hash to them; the front thread decodes each PG message and posts it to its
+// shard, so everything a PG does runs on one thread without locks. Shards send
+// to peers by posting to the front thread (connections belong to it); replies
+// to clients go straight from the shard (Connection::reply is thread-safe).
+// The store's commit callbacks run on its commit thread and post back to the shard.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/admin_server.h"
+#include "common/asio.h"
+#include "common/metrics.h"
+#include "common/status.h"
+#include "crush/osd_map.h"
+#include "msg/messenger.h"
+#include "msg/mon_session.h"
+#include "osd/store/block_store.h"
+
+namespace cairn::osd {
+
+struct OsdOptions {
+  int32_t id = -1;
+  std::string data_dir;
+  std::string mon_host;
+  std::string public_addr = "127.0.0.1";
+  uint16_t port = 0;
+  std::string crush_host;  // CRUSH host bucket on first boot (default: the machine's name)
+  uint32_t shards = 0;     // 0: one per core
+  std::string metrics_addr = "127.0.0.1";
+  uint16_t metrics_port = 0;
+  std::string admin_socket;             // default <data>/osd.<id>.asok
+  uint64_t device_bytes = 10ull << 30;  // mkfs: size of the block file
+  uint64_t cache_bytes = 128ull << 20;
+  uint32_t heartbeat_interval_ms = 1000;
+  uint32_t heartbeat_grace_ms = 20000;
+  uint32_t stats_interval_ms = 2000;
+  uint32_t beacon_interval_ms = 5000;
+};
+
+class Shard;
+
+class OsdDaemon {
+ public:
+  // Formats the data directory: a BlockStore and the OSD's identity.
+  static Status mkfs(const OsdOptions& opts);
+
+  OsdDaemon(asio::io_context& front, OsdOptions opts);
+  ~OsdDaemon();
+  OsdDaemon(const OsdDaemon&) = delete;
+  OsdDaemon& operator=(const OsdDaemon&) = delete;
+
+  // Opens the store, loads PGs, starts the shards and the messenger, then boots
+  // in the background (registers with the monitors, follows the osdmap).
+  Status start();
+  void stop();
+
+  int32_t whoami() const { return opts_.id; }
+  store::ObjectStore& store() { return *store_; }
+  std::string addr() const;
+
+  // ---- for shards (any thread) ----
+  void send_to_osd(int32_t osd, msg::Message m);
+  void want_map(uint32_t epoch);
+  MetricsRegistry& metrics() { return metrics_; }
+  Counter& ops_counter() { return m_ops_; }
+  Counter& op_bytes_counter() { return m_op_bytes_; }
+
+ private:
+  void register_handlers();
+  void handle_osdmap(const msg::Message& m);
+  void publish_map();
+  void boot();
+  void dispatch_pg_message(const msg::ConnectionRef& c, msg::Message m);
+  Shard& shard_of(int64_t pool, uint32_t seed);
+  void heartbeat_tick();
+  void stats_tick();
+  void beacon_tick();
+  void schedule(std::unique_ptr<asio::steady_timer>& t, uint32_t ms, void (OsdDaemon::*fn)());
+  msg::ConnectionRef peer(int32_t osd);
+  void register_admin_commands();
+
+  asio::io_context& io_;
+  OsdOptions opts_;
+  MetricsRegistry& metrics_;
+  Counter& m_ops_;
+  Counter& m_op_bytes_;
+  Gauge& m_epoch_;
+  std::unique_ptr<store::BlockStore> store_;
+  std::unique_ptr<msg::Messenger> messenger_;
+  msg::DispatchTable dispatch_;
+  std::unique_ptr<msg::MonSession> mon_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::shared_ptr<const crush::OsdMap> map_;
+  uint64_t instance_ = 0;
+  bool booting_ = false;
+  uint32_t booted_epoch_ = 0;  // epoch that marked this instance up
+  struct Peer {
+    msg::ConnectionRef conn;
+    uint64_t instance = 0;
+    uint64_t last_rx_ns = 0;   // last ping reply
+    uint64_t first_tx_ns = 0;  // first unanswered ping
+    bool reported = false;
+  };
+  std::map<int32_t, Peer> peers_;
+  std::unique_ptr<asio::steady_timer> hb_timer_, stats_timer_, beacon_timer_;
+  std::unique_ptr<AdminServer> admin_;
+  bool stopping_ = false;
+};
+
+}  // namespace cairn::osd

@@ -1,0 +1,75 @@
+// Internals shared by the ReplicatedPg source files (not for use outside osd/pg).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "osd/pg/replicated_pg.h"
+
+namespace cairn::pg {
+
+// A client op held until the PG is active or its object is free.
+struct ReplicatedPg::Waiter {
+  msg::ConnectionRef conn;
+  msg::Message req;
+  msg::OsdOpMsg op;
+};
+
+// A write the primary sent to its replicas: answered when `waiting` empties.
+struct ReplicatedPg::InFlight {
+  msg::ConnectionRef conn;
+  msg::Message req;
+  std::string key;            // object key (busy_)
+  std::set<int32_t> waiting;  // OSDs (this one included) not yet durable
+  int32_t result = 0;
+  msg::OsdOpReplyMsg reply;
+  BufferList outdata;
+};
+
+// A backfill this copy runs towards `target`.
+struct ReplicatedPg::Backfill {
+  int32_t target = -1;
+  uint32_t epoch = 0;  // the interval it serves (the asking primary's)
+  uint64_t scan_tid = 0;
+  std::map<store::ObjectId, Eversion> remote;  // the target's objects and versions
+  std::vector<store::ObjectId> to_push;        // objects to copy, in order
+  std::vector<store::ObjectId> to_remove;      // objects only the target has
+  size_t next_push = 0;
+  std::set<uint64_t> pending;  // push rep_tids not yet acked
+  bool scanned = false;
+  bool meta_sent = false;
+  Status error;
+};
+
+// A notify waiting for its watchers' acks.
+struct ReplicatedPg::Notify {
+  msg::ConnectionRef conn;
+  msg::Message req;
+  std::set<uint64_t> waiting;  // cookies
+  msg::NotifyOut out;
+};
+
+std::string log_key(const Eversion& v);
+
+namespace internal {
+
+msg::PgInfoMsg info_msg(const crush::PgId& id, uint32_t epoch, int32_t from, const PgInfo& info,
+                        uint64_t objects);
+// Objects and bytes of a collection (the meta object excluded).
+void count_objects(store::ObjectStore& st, const store::CollectionId& cid, uint64_t& objects,
+                   uint64_t& bytes);
+// Adds removal of log entries beyond the bound to `t` and trims `log` to match.
+void trim_log(store::Transaction& t, PgLog& log, const store::CollectionId& cid, const store::ObjectId& meta);
+// Does `t` write `oid`?
+bool touches(const store::Transaction& t, const store::ObjectId& oid);
+// A push ack for this backfill? Records it (and its error) and returns true.
+bool backfill_ack(ReplicatedPg::Backfill& b, const msg::RepOpReplyMsg& r);
+bool is_meta(const store::ObjectId& oid);
+// The object's version from its "_" xattr (zero when absent or unreadable).
+Eversion object_version(store::ObjectStore& st, const store::CollectionId& cid, const store::ObjectId& oid);
+
+}  // namespace internal
+}  // namespace cairn::pg

@@ -1,0 +1,34 @@
+// What a placement group needs from the OSD that hosts it: its identity, the
+// store, messages to peer OSDs, running work on the PG's own shard thread, and
+// timers. The OSD daemon implements it once per shard; tests may fake it.
+//
+// Thread-safety: every method is called on the PG's shard thread, except
+// run_on_shard(), which store callbacks call from the store's commit thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+#include "msg/message.h"
+#include "osd/store/object_store.h"
+
+namespace cairn::pg {
+
+class PgHost {
+ public:
+  virtual ~PgHost() = default;
+  virtual int32_t whoami() const = 0;
+  virtual store::ObjectStore& store() = 0;
+  // One-way message to a peer OSD over the cluster's lossless connection to it.
+  virtual void send_to_osd(int32_t osd, msg::Message m) = 0;
+  // Runs `fn` on this PG's shard thread (from any thread).
+  virtual void run_on_shard(std::function<void()> fn) = 0;
+  // Runs `fn` on the shard thread after `delay`.
+  virtual void run_after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
+  virtual uint64_t now_ns() const = 0;
+  // The shard's OSD has a newer map than `epoch`? Asks the monitors if not.
+  virtual void want_map(uint32_t epoch) = 0;
+};
+
+}  // namespace cairn::pg

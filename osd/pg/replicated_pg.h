@@ -1,0 +1,162 @@
+// A replicated placement group on one OSD: executes client ops when this OSD is
+// the PG's acting primary, replicates each write to the acting replicas and
+// answers only once all of them made it durable; applies replicated writes when
+// it is a replica; and brings copies into line when the acting set changes.
+//
+// Per PG on disk (collection <pool>.<seed>):
+//   every object     its data, user xattrs under "u.<name>", and "_" = ObjectInfo
+//                    (the object's version and mtime), written with each change
+//   the meta object  (nspace kMetaNamespace) omap: "info" = PgInfo, and the PG log
+//                    entries under "l.<epoch>.<version>" (trimmed to a bound)
+//
+// Activation (issue 6's scheme; full peering with past intervals is issue 7):
+// on each new interval the primary asks every acting replica for its PgInfo.
+// The copy with the newest last_update is authoritative. Every other acting copy
+// is brought up to date by a backfill from it (scan the target's object
+// versions, push what differs, remove what the source lacks), then the PG goes
+// active. Writes block (clients retry) while the PG peers or has fewer than
+// min_size acting copies. docs/osd.md has the details and the known gap (a
+// whole previous acting set lost at once).
+//
+// Thread-safety: a PG lives on one shard thread; every method runs there.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "crush/osd_map.h"
+#include "msg/connection.h"
+#include "msg/mon_messages.h"
+#include "msg/osd_messages.h"
+#include "osd/pg/pg_host.h"
+#include "osd/pg/pg_log.h"
+#include "osd/store/object_store.h"
+
+namespace cairn::pg {
+
+// Namespace of the PG's meta object: clients may not use namespaces starting with \x01.
+inline constexpr char kMetaNamespace[] = "\x01pgmeta";
+inline constexpr char kObjectInfoAttr[] = "_";
+inline constexpr char kUserAttrPrefix[] = "u.";
+
+// What an object's "_" xattr holds.
+struct ObjectInfo {
+  Eversion version;
+  uint64_t mtime_ns = 0;
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+// What a PG copy knows of itself (persisted in the meta object).
+struct PgInfo {
+  Eversion last_update;             // newest change applied here
+  uint32_t last_epoch_started = 0;  // interval in which this copy last went active
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+class ReplicatedPg {
+ public:
+  ReplicatedPg(PgHost& host, crush::PgId id);
+  ~ReplicatedPg();
+
+  const crush::PgId& id() const { return id_; }
+  const store::CollectionId& cid() const { return cid_; }
+  // Creates the collection and meta object (new PG) or loads info and log (existing).
+  Status init(bool create);
+
+  // A new osdmap: detects a new interval and (re)starts activation.
+  void on_map(const std::shared_ptr<const crush::OsdMap>& map);
+  void handle_op(const msg::ConnectionRef& conn, msg::Message m, msg::OsdOpMsg op);
+  void handle_rep_op(int32_t from, msg::Message m, msg::RepOpMsg rep);
+  void handle_rep_reply(const msg::RepOpReplyMsg& r);
+  void handle_info(const msg::PgInfoMsg& info);
+  void handle_scan(const msg::PgScanMsg& scan);
+  // A client connection closed: forget its watches.
+  void connection_closed(const msg::ConnectionRef& conn);
+
+  bool is_primary() const { return primary_ == host_.whoami(); }
+  // For the PG summary the OSD sends the monitors (primaries only).
+  msg::PgStatEntry stats() const;
+  // Admin: object names and versions (for comparing replicas).
+  Result<std::string> dump_objects_json(bool with_digest);
+
+  // Defined in internal/pg_internal.h.
+  struct Waiter;
+  struct InFlight;
+  struct Backfill;
+  struct Notify;
+
+ private:
+  enum class State { kInitial, kPeering, kBackfilling, kActive, kReplica, kStray };
+
+  // ---- activation (replicated_pg.cc) ----
+  void start_interval();
+  void maybe_activate();
+  void activate();
+  void persist_info(store::Transaction& t);
+  void send_to(int32_t osd, msg::MsgType type, msg::Message m);
+  template <typename T>
+  void send_msg(int32_t osd, msg::MsgType type, const T& body, BufferList data = {}) {
+    send_to(osd, type, msg::Message::make(type, body, std::move(data)));
+  }
+  // ---- client ops (pg_ops.cc) ----
+  void do_op(const msg::ConnectionRef& conn, msg::Message m, msg::OsdOpMsg op);
+  void requeue_waiters(const std::string& key);
+  void reply_error(const msg::ConnectionRef& conn, const msg::Message& m, int err);
+  void finish_write(uint64_t rep_tid);
+  void do_watch_op(const msg::ConnectionRef& conn, const msg::Message& m, const msg::OsdOpMsg& op,
+                   const std::vector<BufferList>& indata);
+  void finish_notify(uint64_t notify_id);
+  // ---- backfill (pg_backfill.cc) ----
+  void start_backfill(int32_t target, uint32_t epoch);
+  void backfill_scan_reply(const msg::PgScanMsg& scan);
+  void backfill_push_all();
+  void backfill_done(Status st);
+  Status push_object(int32_t target, const store::ObjectId& oid, uint64_t rep_tid);
+
+  PgHost& host_;
+  crush::PgId id_;
+  store::CollectionId cid_;
+  store::ObjectId meta_oid_;
+  std::shared_ptr<const crush::OsdMap> map_;
+  State state_ = State::kInitial;
+  std::vector<int32_t> acting_;
+  std::vector<int32_t> up_;
+  int32_t primary_ = -1;
+  uint32_t interval_start_ = 0;  // epoch of the map that began this interval
+  uint32_t min_size_ = 1;
+
+  PgInfo info_;
+  PgLog log_;
+  uint64_t objects_ = 0;  // estimate kept by the primary for stats
+  uint64_t bytes_ = 0;
+
+  // Activation: infos heard in this interval; copies still to backfill.
+  std::map<int32_t, msg::PgInfoMsg> peer_info_;
+  std::unique_ptr<Backfill> backfill_;
+  std::vector<int32_t> backfill_queue_;
+
+  // Ops waiting for activation, and for an object's in-flight write.
+  std::deque<std::unique_ptr<Waiter>> waiting_active_;
+  std::set<std::string> busy_;  // object keys with a write in flight
+  std::map<std::string, std::deque<std::unique_ptr<Waiter>>> waiting_object_;
+  std::map<uint64_t, std::unique_ptr<InFlight>> in_flight_;  // rep_tid -> write
+  uint64_t next_rep_tid_ = 1;
+
+  // Watches: object name -> cookie -> connection; notifies in progress.
+  std::map<std::string, std::map<uint64_t, msg::ConnectionRef>> watchers_;
+  std::map<uint64_t, std::unique_ptr<Notify>> notifies_;
+  uint64_t next_notify_id_ = 1;
+};
+
+// Key that orders one object's ops inside a PG.
+std::string object_key(const store::ObjectId& oid);
+
+}  // namespace cairn::pg

@@ -1,0 +1,165 @@
+#include "osd/shard.h"
+
+#include "common/env.h"
+#include "common/log.h"
+#include "osd/osd_daemon.h"
+
+namespace cairn::osd {
+
+uint32_t shard_index(int64_t pool, uint32_t seed, uint32_t num_shards) {
+  uint64_t h = static_cast<uint64_t>(pool) * 0x9e3779b97f4a7c15ull ^ (seed * 0xff51afd7ed558ccdull);
+  h ^= h >> 29;
+  return static_cast<uint32_t>(h % std::max<uint32_t>(1, num_shards));
+}
+
+Shard::Shard(OsdDaemon& osd, uint32_t index) : osd_(osd), index_(index) {}
+
+Shard::~Shard() { stop(); }
+
+void Shard::start() {
+  work_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(io_.get_executor());
+  thread_ = std::thread([this] {
+    log::set_entity("osd." + std::to_string(osd_.whoami()));
+    io_.run();
+  });
+}
+
+void Shard::stop() {
+  if (!thread_.joinable()) return;
+  work_.reset();
+  io_.stop();
+  thread_.join();
+}
+
+Status Shard::load_pgs(uint32_t num_shards) {
+  CAIRN_ASSIGN_OR_RETURN(auto cids, osd_.store().list_collections());
+  for (const auto& cid : cids) {
+    if (shard_index(cid.pool, cid.seed, num_shards) != index_) continue;
+    crush::PgId id{cid.pool, cid.seed};
+    auto pg = std::make_unique<pg::ReplicatedPg>(*this, id);
+    CAIRN_RETURN_IF_ERROR(pg->init(false));
+    pgs_[id] = std::move(pg);
+  }
+  return {};
+}
+
+pg::ReplicatedPg* Shard::find_pg(const crush::PgId& id) {
+  auto it = pgs_.find(id);
+  return it == pgs_.end() ? nullptr : it->second.get();
+}
+
+pg::ReplicatedPg* Shard::get_pg(const crush::PgId& id, bool create) {
+  if (auto* p = find_pg(id)) return p;
+  if (!create || !map_) return nullptr;
+  const crush::PoolInfo* pool = map_->pool(id.pool);
+  if (!pool || id.seed >= pool->placement.pg_num) return nullptr;
+  auto pg = std::make_unique<pg::ReplicatedPg>(*this, id);
+  if (Status st = pg->init(true); !st.ok()) {
+    CAIRN_LOG(kError, kOsd) << "cannot create pg"
+                            << log::kv("pg", std::to_string(id.pool) + "." + std::to_string(id.seed))
+                            << log::kv("error", st.to_string());
+    return nullptr;
+  }
+  pg->on_map(map_);
+  auto* raw = pg.get();
+  pgs_[id] = std::move(pg);
+  return raw;
+}
+
+void Shard::handle_map(std::shared_ptr<const crush::OsdMap> map, uint32_t num_shards) {
+  map_ = std::move(map);
+  int32_t me = whoami();
+  for (const crush::PgId& id : map_->all_pgs()) {
+    if (shard_index(id.pool, id.seed, num_shards) != index_) continue;
+    if (find_pg(id)) continue;
+    auto m = map_->map_pg(id);
+    if (!m.ok()) continue;
+    bool mine = std::find(m->acting.begin(), m->acting.end(), me) != m->acting.end();
+    if (mine) get_pg(id, true);
+  }
+  for (auto& [id, pg] : pgs_) pg->on_map(map_);
+}
+
+void Shard::dispatch(const msg::ConnectionRef& conn, msg::Message m, int32_t from_osd) {
+  switch (m.type) {
+    case msg::kMsgOsdOp: {
+      auto op = m.decode_front<msg::OsdOpMsg>();
+      if (!op.ok()) return;  // validated by the front thread
+      pg::ReplicatedPg* pg = find_pg({op->pool, op->pg_seed});
+      if (!pg) {
+        msg::OsdOpReplyMsg r;
+        r.result = -ESTALE;  // not a PG of ours (yet): the client's map or ours is behind
+        r.map_epoch = map_ ? map_->epoch : 0;
+        if (map_ && op->map_epoch > map_->epoch) {
+          r.result = -EAGAIN;
+          want_map(op->map_epoch);
+        }
+        (void)conn->reply(m, msg::Message::make(msg::kMsgOsdOpReply, r));
+        return;
+      }
+      osd_.ops_counter().inc();
+      osd_.op_bytes_counter().inc(m.data.size());
+      msg::OsdOpMsg body = std::move(*op);
+      pg->handle_op(conn, std::move(m), std::move(body));
+      return;
+    }
+    case msg::kMsgRepOp: {
+      auto r = m.decode_front<msg::RepOpMsg>();
+      if (!r.ok()) return;
+      if (auto* pg = get_pg({r->pool, r->pg_seed}, true)) {
+        msg::RepOpMsg body = std::move(*r);
+        pg->handle_rep_op(from_osd, std::move(m), std::move(body));
+      }
+      return;
+    }
+    case msg::kMsgRepOpReply: {
+      auto r = m.decode_front<msg::RepOpReplyMsg>();
+      if (!r.ok()) return;
+      if (auto* pg = find_pg({r->pool, r->pg_seed})) pg->handle_rep_reply(*r);
+      return;
+    }
+    case msg::kMsgPgInfo: {
+      auto r = m.decode_front<msg::PgInfoMsg>();
+      if (!r.ok()) return;
+      r->from = from_osd;
+      if (auto* pg = get_pg({r->pool, r->pg_seed}, true)) pg->handle_info(*r);
+      return;
+    }
+    case msg::kMsgPgScan: {
+      auto r = m.decode_front<msg::PgScanMsg>();
+      if (!r.ok()) return;
+      if (!r->reply) r->result = from_osd;
+      if (auto* pg = get_pg({r->pool, r->pg_seed}, true)) pg->handle_scan(*r);
+      return;
+    }
+    default: return;
+  }
+}
+
+void Shard::connection_closed(const msg::ConnectionRef& conn) {
+  for (auto& [id, pg] : pgs_) pg->connection_closed(conn);
+}
+
+std::vector<msg::PgStatEntry> Shard::pg_stats() {
+  std::vector<msg::PgStatEntry> out;
+  for (auto& [id, pg] : pgs_)
+    if (pg->is_primary()) out.push_back(pg->stats());
+  return out;
+}
+
+int32_t Shard::whoami() const { return osd_.whoami(); }
+store::ObjectStore& Shard::store() { return osd_.store(); }
+void Shard::send_to_osd(int32_t osd, msg::Message m) { osd_.send_to_osd(osd, std::move(m)); }
+void Shard::run_on_shard(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
+
+void Shard::run_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  auto t = std::make_shared<asio::steady_timer>(io_, delay);
+  t->async_wait([t, fn = std::move(fn)](const boost::system::error_code& ec) {
+    if (!ec) fn();
+  });
+}
+
+uint64_t Shard::now_ns() const { return real_clock().now_ns(); }
+void Shard::want_map(uint32_t epoch) { osd_.want_map(epoch); }
+
+}  // namespace cairn::osd

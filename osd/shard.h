@@ -1,0 +1,65 @@
+// One OSD shard: a thread with its own io_context and the PGs that hash to it.
+// Everything here runs on the shard's thread except post() and the constructor.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "common/asio.h"
+#include "crush/osd_map.h"
+#include "osd/pg/pg_host.h"
+#include "osd/pg/replicated_pg.h"
+
+namespace cairn::osd {
+
+class OsdDaemon;
+
+class Shard final : public pg::PgHost {
+ public:
+  Shard(OsdDaemon& osd, uint32_t index);
+  ~Shard() override;
+
+  void start();
+  void stop();  // stops the thread and waits for it
+  template <typename F>
+  void post(F&& fn) {
+    asio::post(io_, std::forward<F>(fn));
+  }
+  // Loads the PGs found in the store that hash to this shard (before start()).
+  Status load_pgs(uint32_t num_shards);
+
+  // ---- on the shard thread ----
+  void handle_map(std::shared_ptr<const crush::OsdMap> map, uint32_t num_shards);
+  // A PG message (kMsgOsdOp and the osd <-> osd ones), decoded by the front thread.
+  void dispatch(const msg::ConnectionRef& conn, msg::Message m, int32_t from_osd);
+  void connection_closed(const msg::ConnectionRef& conn);
+  std::vector<msg::PgStatEntry> pg_stats();
+  pg::ReplicatedPg* find_pg(const crush::PgId& id);
+  size_t num_pgs() const { return pgs_.size(); }
+
+  // ---- PgHost ----
+  int32_t whoami() const override;
+  store::ObjectStore& store() override;
+  void send_to_osd(int32_t osd, msg::Message m) override;
+  void run_on_shard(std::function<void()> fn) override;
+  void run_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  uint64_t now_ns() const override;
+  void want_map(uint32_t epoch) override;
+
+ private:
+  pg::ReplicatedPg* get_pg(const crush::PgId& id, bool create);
+
+  OsdDaemon& osd_;
+  uint32_t index_;
+  asio::io_context io_;
+  std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::thread thread_;
+  std::shared_ptr<const crush::OsdMap> map_;
+  std::map<crush::PgId, std::unique_ptr<pg::ReplicatedPg>> pgs_;
+};
+
+// Which shard a PG lives on.
+uint32_t shard_index(int64_t pool, uint32_t seed, uint32_t num_shards);
+
+}  // namespace cairn::osd
