@@ -18,6 +18,7 @@
 #include "common/env.h"
 #include "common/log.h"
 #include "tools/cairn/cluster.h"
+#include "tools/cairn/rados.h"
 
 namespace {
 
@@ -35,7 +36,8 @@ void usage() {
       "  osd pool rm NAME NAME --yes-i-really-really-mean-it\n"
       "  pg map POOL OBJECT | pg dump | pg stat\n"
       "  config set|get|rm|dump ...\n"
-      "  cluster up|down|status ...      a local cluster on 127.0.0.1 (cairn cluster --help)\n",
+      "  cluster up|down|status ...      a local cluster on 127.0.0.1 (cairn cluster --help)\n"
+      "  rados -p POOL put|get|ls|...    object I/O and bench (cairn rados help)\n",
       stderr);
 }
 
@@ -118,6 +120,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cairn: %s\n", (!hosts.ok() ? hosts.status() : timeout.status()).message().c_str());
     return EINVAL;
   }
+  if (cli->words[0] == "rados")
+    return cairn::tools::run_rados(*hosts, cli->words, cli->format != "plain",
+                                   std::chrono::milliseconds(*timeout));
   cairn::asio::io_context io;
   cairn::msg::Messenger messenger(io, cairn::msg::EntityName{cairn::msg::EntityType::kClient, "admin"});
   auto mc = cairn::client::MonClient::create(messenger, *hosts);
