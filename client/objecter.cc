@@ -125,8 +125,10 @@ void ClusterImpl::shutdown() {
   if (!thread_.joinable()) return;
   asio::post(io_, [this] {
     if (session_) session_->stop();
-    for (auto& [id, c] : conns_) c.conn->close();
+    // close() reports to handle_closed(), which edits conns_: iterate a copy.
+    auto conns = std::move(conns_);
     conns_.clear();
+    for (auto& [id, c] : conns) c.conn->close();
     if (messenger_) messenger_->shutdown();
     wake_waiters();
   });
@@ -236,7 +238,11 @@ awaitable<Status> ClusterImpl::wait_epoch(uint32_t e, milliseconds timeout) {
 msg::ConnectionRef ClusterImpl::osd_conn(int32_t osd, const std::string& addr) {
   auto it = conns_.find(osd);
   if (it != conns_.end() && it->second.addr == addr && it->second.conn->is_open()) return it->second.conn;
-  if (it != conns_.end()) it->second.conn->close();
+  if (it != conns_.end()) {
+    msg::ConnectionRef stale = it->second.conn;
+    conns_.erase(it);
+    stale->close();
+  }
   auto a = msg::EntityAddr::parse(addr);
   msg::EntityInst peer{msg::EntityName{msg::EntityType::kOsd, std::to_string(osd)},
                        a.ok() ? *a : msg::EntityAddr{}};
