@@ -89,15 +89,18 @@ WriteOp& WriteOp::create(bool exclusive) {
   return *this;
 }
 WriteOp& WriteOp::write(uint64_t off, BufferList data) {
-  add(sub(OsdOpCode::kWrite, off, data.size()), std::move(data));
+  uint64_t len = data.size();  // before the move: argument order is unspecified
+  add(sub(OsdOpCode::kWrite, off, len), std::move(data));
   return *this;
 }
 WriteOp& WriteOp::write_full(BufferList data) {
-  add(sub(OsdOpCode::kWriteFull, 0, data.size()), std::move(data));
+  uint64_t len = data.size();  // before the move: argument order is unspecified
+  add(sub(OsdOpCode::kWriteFull, 0, len), std::move(data));
   return *this;
 }
 WriteOp& WriteOp::append(BufferList data) {
-  add(sub(OsdOpCode::kAppend, 0, data.size()), std::move(data));
+  uint64_t len = data.size();  // before the move: argument order is unspecified
+  add(sub(OsdOpCode::kAppend, 0, len), std::move(data));
   return *this;
 }
 WriteOp& WriteOp::truncate(uint64_t size) {
