@@ -477,8 +477,15 @@ json gather(const Cluster& c) {
   std::map<std::string, json> osd_info;  // "0" -> {up, addr}
   if (any_mon && !c.osds.empty()) {
     auto dump = mon_json(c.mon_host(), {"osd", "dump"}, milliseconds(3000));
-    if (dump.ok() && dump->contains("osds"))
-      for (const auto& o : (*dump)["osds"]) osd_info[std::to_string(o.value("osd", -1))] = o;
+    try {
+      if (dump.ok() && dump->contains("osds"))
+        for (const auto& o : (*dump)["osds"]) {
+          osd_info[std::to_string(o.at("osd").get<int>())] = {
+              {"addr", o.value("addr", "")}, {"up", o.value("up", false)}, {"in", o.value("in", false)}};
+        }
+    } catch (const json::exception&) {
+      osd_info.clear();  // addresses unknown: status still lists pids and states
+    }
   }
   json daemons = json::array();
   for (const Daemon* d : c.all()) {
@@ -651,7 +658,11 @@ class Up {
     std::fflush(stdout);
     while (true) {
       CAIRN_RETURN_IF_ERROR(check_started());
-      if (probe()) return {};
+      try {
+        if (probe()) return {};
+      } catch (const json::exception& e) {  // a reply without the fields we read: ask again
+        last = std::string("unexpected reply: ") + e.what();
+      }
       if (Clock::now() >= deadline_) {
         std::string logs;
         for (const Daemon* d : c_.all()) logs += " " + c_.log(*d);
@@ -714,7 +725,8 @@ class Up {
           }
           uint64_t pgs = j->value("num_pgs", uint64_t{0}), clean = 0;
           last.clear();
-          for (const auto& [state, n] : j->value("by_state", json::object()).items()) {
+          const json by_state = j->value("by_state", json::object());  // items() must not outlive it
+          for (const auto& [state, n] : by_state.items()) {
             if (state == "active+clean") clean = n.get<uint64_t>();
             last += (last.empty() ? "" : ", ") + std::to_string(n.get<uint64_t>()) + " " + state;
           }
@@ -794,7 +806,6 @@ int cmd_up(const Options& o) {
     if (st.ok()) st = save(c);
     if (!st.ok()) return fail(st);
   }
-  log::configure("off");  // the messenger's connect errors while daemons start are expected
   Up up(o, c, bin);
   Status st = up.run();
   if (!st.ok()) {
@@ -816,7 +827,6 @@ int cmd_up(const Options& o) {
 int cmd_status(const Options& o) {
   auto c = load(abs_dir(o.dir));
   if (!c.ok()) return fail(c.status());
-  log::configure("off");
   print_status(gather(*c), o.json);
   return 0;
 }
@@ -883,6 +893,8 @@ int cluster_main(int argc, char** argv) {
     return EINVAL;
   }
   std::signal(SIGPIPE, SIG_IGN);
+  // Connect errors while daemons start (or are stopped) are expected: results carry the errors.
+  log::configure("off");
   if (o->cmd == "up") return cmd_up(*o);
   if (o->cmd == "down") return cmd_down(*o);
   return cmd_status(*o);
