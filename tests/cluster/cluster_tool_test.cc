@@ -57,14 +57,16 @@ bool port_free(uint16_t port) {
   return ok;
 }
 
-// A base port whose monitor ports (BASE+0..2) and /metrics ports (BASE+100..102) are free.
+// A base port whose monitor ports (BASE+0..2) and /metrics ports (BASE+100..102, +200..202) are free.
 uint16_t base_port() {
   for (int attempt = 0; attempt < 50; ++attempt) {
     uint16_t p = free_ports(1)[0];
     if (p < 1024 || p > 65000) continue;
     bool ok = true;
-    for (int i = 0; i < 3; ++i)
-      ok = ok && port_free(static_cast<uint16_t>(p + i)) && port_free(static_cast<uint16_t>(p + 100 + i));
+    for (int i = 0; i < 3; ++i) {
+      ok = ok && port_free(static_cast<uint16_t>(p + i)) && port_free(static_cast<uint16_t>(p + 100 + i)) &&
+           port_free(static_cast<uint16_t>(p + 200 + i));
+    }
     if (ok) return p;
   }
   return 0;
@@ -186,6 +188,46 @@ TEST_F(ClusterToolTest, UpStatusIdempotentDown) {
   for (char c : {'a', 'b', 'c'}) EXPECT_FALSE(fs::exists(dir_ + "/mon." + c + ".pid"));
   r = cluster({"down", "--dir", dir_});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// With the OSD daemon built: three OSDs, each its own CRUSH host, so a size-3 pool goes clean.
+TEST_F(ClusterToolTest, WithOsds) {
+  if (access((bin_dir() + "/cairn-osd").c_str(), X_OK) != 0) GTEST_SKIP() << "cairn-osd is not built";
+  auto r = up(dir_, {"--osds", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto [s, pids] = status(dir_);
+  ASSERT_EQ(s["daemons"].size(), 6u) << s.dump();
+  for (int i = 0; i < 3; ++i) {
+    const auto& d = s["daemons"][3 + i];
+    EXPECT_EQ(d["name"], "osd." + std::to_string(i));
+    EXPECT_EQ(d["state"], "running");
+    EXPECT_EQ(d.value("up", false), true) << d.dump();
+    EXPECT_EQ(d["addr"].get<std::string>().rfind("127.0.0.1:", 0), 0u) << d.dump();
+    EXPECT_EQ(d["metrics"], "http://127.0.0.1:" + std::to_string(port_ + 200 + i) + "/metrics");
+  }
+  ASSERT_EQ(pids.size(), 6u);
+
+  std::string conf = dir_ + "/cairn.conf";
+  auto p = run_process({cairn(), "-c", conf, "osd", "pool", "create", "t", "8", "--size", "3"}, 30s);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  bool clean = false;
+  std::string last;
+  for (int i = 0; i < 240 && !clean; ++i) {
+    auto st = run_process({cairn(), "-c", conf, "--format", "json", "pg", "stat"}, 30s);
+    json j = json::parse(st.out, nullptr, false);
+    last = st.out;
+    clean = !j.is_discarded() && j.value("num_pgs", 0) == 8 && j["by_state"].value("active+clean", 0) == 8;
+    if (!clean) std::this_thread::sleep_for(250ms);
+  }
+  EXPECT_TRUE(clean) << last;
+
+  r = up(dir_, {"--osds", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("already running"), std::string::npos) << r.out;
+
+  r = cluster({"down", "--dir", dir_});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (pid_t pid : pids) EXPECT_TRUE(gone(pid)) << pid;
 }
 
 TEST_F(ClusterToolTest, DaemonThatDiesPointsAtItsLog) {
