@@ -61,7 +61,9 @@ if [ "$osds" -gt 0 ]; then
   # benchmark runs only when the CLI lists it.
   if "$BIN/cairn" --help 2>&1 | grep -q '^ *rados '; then
     echo
-    "$BIN/cairn" rados -p bench bench 10 write
+    # Bounded by time, not bytes: on a fast disk 10 s can fill 3 x 4G devices (--osd-size),
+    # so a failed run is reported and the endpoints still printed.
+    "$BIN/cairn" rados -p bench bench 10 write || echo "warning: the write benchmark failed (see above)"
   else
     echo "(cairn rados is not built yet: skipping the write benchmark)"
   fi
