@@ -462,13 +462,14 @@ void ClusterImpl::handle_watch_notify(const msg::ConnectionRef&, msg::Message m)
     t.pool = n->pool;
     t.name = n->name;
   }
-  asio::co_spawn(io_, send_notify_ack(shared_from_this(), std::move(t), n->notify_id, std::move(reply)),
+  asio::co_spawn(io_,
+                 send_notify_ack(shared_from_this(), std::move(t), n->notify_id, n->cookie, std::move(reply)),
                  asio::detached);
 }
 
 awaitable<void> ClusterImpl::send_notify_ack(std::shared_ptr<ClusterImpl> self, OpTarget t,
-                                             uint64_t notify_id, BufferList reply) {
-  ObjectOperation op = watch_op(msg::OsdOpCode::kNotifyAck, notify_id, std::move(reply));
+                                             uint64_t notify_id, uint64_t cookie, BufferList reply) {
+  ObjectOperation op = notify_ack_op(notify_id, cookie, std::move(reply));
   auto r = co_await self->execute(std::move(t), std::move(op), milliseconds(0));
   if (!r.ok() || r->result != 0)
     CAIRN_LOG(kDebug, kClient) << "notify ack failed" << log::kv("notify_id", notify_id);

@@ -31,6 +31,7 @@ Status status_from_errno(int32_t neg_errno, const std::string& context) {
   Errc code;
   switch (e) {
     case ENOENT: code = Errc::kNotFound; break;
+    case ENODATA: code = Errc::kNotFound; break;  // an absent xattr
     case EEXIST: code = Errc::kExists; break;
     case ECANCELED: code = Errc::kCanceled; break;
     case ETIMEDOUT: code = Errc::kTimedOut; break;
@@ -79,6 +80,12 @@ void ObjectOperation::add_assert_exists() { add(sub(OsdOpCode::kAssertExists)); 
 ObjectOperation watch_op(OsdOpCode code, uint64_t off, BufferList indata) {
   ObjectOperation op;
   op.add(sub(code, off), std::move(indata));
+  return op;
+}
+
+ObjectOperation notify_ack_op(uint64_t notify_id, uint64_t cookie, BufferList reply) {
+  ObjectOperation op;
+  op.add(sub(OsdOpCode::kNotifyAck, notify_id, cookie), std::move(reply));
   return op;
 }
 

@@ -44,6 +44,8 @@ OpReply make_op_reply(const msg::OsdOpReplyMsg& reply, const BufferList& data);
 bool is_retry_result(int32_t result);
 // A one-sub-op operation (watch, unwatch, notify ack...): `off` and input `indata`.
 ObjectOperation watch_op(msg::OsdOpCode code, uint64_t off, BufferList indata = {});
+// The answer to a notify: off = notify id, len = the answering watch's cookie, indata = the reply.
+ObjectOperation notify_ack_op(uint64_t notify_id, uint64_t cookie, BufferList reply);
 
 class ClusterImpl : public std::enable_shared_from_this<ClusterImpl> {
  public:
@@ -133,7 +135,7 @@ class ClusterImpl : public std::enable_shared_from_this<ClusterImpl> {
   void check_watches();
   static awaitable<void> rewatch(std::shared_ptr<ClusterImpl> self, uint64_t cookie);
   static awaitable<void> send_notify_ack(std::shared_ptr<ClusterImpl> self, OpTarget t, uint64_t notify_id,
-                                         BufferList reply);
+                                         uint64_t cookie, BufferList reply);
   std::optional<int32_t> primary_of(const crush::OsdMap& map, const OpTarget& t) const;
 
   const ClusterOptions opts_;

@@ -147,7 +147,10 @@ TEST(OpMsg, WatchAndNotifyOpsAreNeitherReadsNorWrites) {
   ObjectOperation w = watch_op(OsdOpCode::kWatch, 42);
   EXPECT_EQ(w.flags(), 0u);
   EXPECT_EQ(w.ops()[0].off, 42u);
-  ObjectOperation ack = watch_op(OsdOpCode::kNotifyAck, 7, bl("reply"));
+  ObjectOperation ack = notify_ack_op(7, 42, bl("reply"));
+  EXPECT_EQ(ack.ops()[0].code, OsdOpCode::kNotifyAck);
+  EXPECT_EQ(ack.ops()[0].off, 7u);
+  EXPECT_EQ(ack.ops()[0].len, 42u);
   EXPECT_EQ(ack.ops()[0].indata_len, 5u);
   EXPECT_EQ(ack.data(), bl("reply"));
 }
