@@ -320,6 +320,36 @@ TEST_F(FakeCluster, AWatchCallbackAnswersANotify) {
   EXPECT_EQ(io.unwatch(*cookie).code(), Errc::kNotFound);
 }
 
+TEST_F(FakeCluster, AWatchIsReestablishedAfterItsConnectionDrops) {
+  connect();
+  std::mutex wmu;
+  std::vector<std::pair<uint64_t, ConnectionRef>> watches;
+  set_behavior([&](const OsdOpMsg& op, const BufferList&, const ConnectionRef& c) -> std::optional<Message> {
+    if (op.ops[0].code == OsdOpCode::kWatch) {
+      std::lock_guard<std::mutex> l(wmu);
+      watches.emplace_back(op.ops[0].off, c);
+    }
+    return reply_msg(op, 0, {});
+  });
+  IoCtx io = pool();
+  auto cookie = io.watch("obj", [](uint64_t, uint64_t, const BufferList&) { return BufferList{}; });
+  ASSERT_TRUE(cookie.ok());
+  ConnectionRef first;
+  {
+    std::lock_guard<std::mutex> l(wmu);
+    ASSERT_EQ(watches.size(), 1u);
+    first = watches[0].second;
+  }
+  first->close();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard<std::mutex> l(wmu);
+    return watches.size() >= 2;
+  }));
+  std::lock_guard<std::mutex> l(wmu);
+  EXPECT_EQ(watches[1].first, *cookie);
+  EXPECT_NE(watches[1].second, first);
+}
+
 TEST_F(FakeCluster, NotifyDecodesTheAcks) {
   connect();
   set_behavior(
