@@ -284,7 +284,6 @@ awaitable<Result<OpReply>> ClusterImpl::execute(OpTarget t, ObjectOperation op, 
   uint32_t attempt = 0;
   milliseconds backoff{10};
   Status last(Errc::kTimedOut, "no answer");
-  asio::steady_timer pause(io_);
   while (true) {
     if (stopping_) co_return Status(Errc::kShutdown, "client is shutting down");
     milliseconds left = left_until(deadline);
@@ -320,12 +319,10 @@ awaitable<Result<OpReply>> ClusterImpl::execute(OpTarget t, ObjectOperation op, 
       // Reset, timeout, closed: resend to whoever is primary by then.
       last = r.status().with_context("osd." + std::to_string(osd));
       drop_conn(osd, conn);
-      pause.expires_after(std::min(backoff, left_until(deadline)));
+      // Back off; a new map (or shutdown) ends the pause early.
+      milliseconds pause = std::min(backoff, left_until(deadline));
       backoff = std::min(backoff * 2, kMaxBackoff);
-      waiters_.insert(&pause);
-      boost::system::error_code ec;
-      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      waiters_.erase(&pause);
+      co_await wait_map_change(map->epoch, pause);
       continue;
     }
     auto reply = r->decode_front<msg::OsdOpReplyMsg>();
@@ -338,10 +335,10 @@ awaitable<Result<OpReply>> ClusterImpl::execute(OpTarget t, ObjectOperation op, 
         Status st = co_await wait_epoch(want, std::min(left_until(deadline), milliseconds(2000)));
         if (st.ok()) continue;  // the new map may move the PG: resend at once
       }
-      pause.expires_after(std::min(backoff, left_until(deadline)));
+      // Back off; a new map (or shutdown) ends the pause early.
+      milliseconds pause = std::min(backoff, left_until(deadline));
       backoff = std::min(backoff * 2, kMaxBackoff);
-      boost::system::error_code ec;
-      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      co_await wait_map_change(map->epoch, pause);
       continue;
     }
     OpReply out = make_op_reply(*reply, r->data);
