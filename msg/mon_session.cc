@@ -43,8 +43,8 @@ struct MonSession::State : std::enable_shared_from_this<MonSession::State> {
     cur = (cur + 1) % mons.size();
     conn = connect(mons[cur]);
     last_map_ns = real_clock().now_ns();
-    CAIRN_LOG(kInfo, kMsg) << "mon session: connecting" << log::kv("mon", mons[cur].to_string())
-                           << log::kv("from_epoch", have + 1);
+    CAIRN_LOG(kDebug, kMsg) << "mon session: connecting" << log::kv("mon", mons[cur].to_string())
+                            << log::kv("from_epoch", have + 1);
     subscribe();
   }
 

@@ -40,7 +40,7 @@ class MonSession {
   // Subscribes to osdmaps from `from_epoch` on and starts watching the connection:
   // when it drops, or no map arrives for `renew` while maps may be stale, it
   // moves to the next monitor and resubscribes from got_epoch() + 1.
-  void start(uint32_t from_epoch, std::chrono::milliseconds renew = std::chrono::seconds(10));
+  void start(uint32_t from_epoch, std::chrono::milliseconds renew = std::chrono::seconds(30));
   // The owner applied `epoch`; future (re)subscriptions start after it.
   void got_epoch(uint32_t epoch);
   // Asks the current monitor for maps newer than got_epoch() once more (a peer

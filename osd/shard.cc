@@ -78,6 +78,18 @@ void Shard::handle_map(std::shared_ptr<const crush::OsdMap> map, uint32_t num_sh
     if (mine) get_pg(id, true);
   }
   for (auto& [id, pg] : pgs_) pg->on_map(map_);
+  // Peer messages that arrived before this map (a pool we did not know yet).
+  auto parked = std::move(parked_);
+  parked_.clear();
+  for (auto& p : parked) dispatch(p.conn, std::move(p.m), p.from);
+}
+
+bool Shard::park(const msg::ConnectionRef& conn, msg::Message& m, int32_t from, int64_t pool) {
+  if (map_ && map_->pool(pool)) return false;
+  // A peer's map is ahead of ours: hold its message until ours catches up (bounded).
+  if (parked_.size() < kMaxParked) parked_.push_back({conn, std::move(m), from});
+  want_map(map_ ? map_->epoch + 1 : 1);
+  return true;
 }
 
 void Shard::dispatch(const msg::ConnectionRef& conn, msg::Message m, int32_t from_osd) {
@@ -105,7 +117,7 @@ void Shard::dispatch(const msg::ConnectionRef& conn, msg::Message m, int32_t fro
     }
     case msg::kMsgRepOp: {
       auto r = m.decode_front<msg::RepOpMsg>();
-      if (!r.ok()) return;
+      if (!r.ok() || park(conn, m, from_osd, r->pool)) return;
       if (auto* pg = get_pg({r->pool, r->pg_seed}, true)) {
         msg::RepOpMsg body = std::move(*r);
         pg->handle_rep_op(from_osd, std::move(m), std::move(body));
@@ -120,14 +132,14 @@ void Shard::dispatch(const msg::ConnectionRef& conn, msg::Message m, int32_t fro
     }
     case msg::kMsgPgInfo: {
       auto r = m.decode_front<msg::PgInfoMsg>();
-      if (!r.ok()) return;
+      if (!r.ok() || park(conn, m, from_osd, r->pool)) return;
       r->from = from_osd;
       if (auto* pg = get_pg({r->pool, r->pg_seed}, true)) pg->handle_info(*r);
       return;
     }
     case msg::kMsgPgScan: {
       auto r = m.decode_front<msg::PgScanMsg>();
-      if (!r.ok()) return;
+      if (!r.ok() || park(conn, m, from_osd, r->pool)) return;
       if (!r->reply) r->result = from_osd;
       if (auto* pg = get_pg({r->pool, r->pg_seed}, true)) pg->handle_scan(*r);
       return;

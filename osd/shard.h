@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "common/asio.h"
 #include "crush/osd_map.h"
@@ -48,7 +49,15 @@ class Shard final : public pg::PgHost {
   void want_map(uint32_t epoch) override;
 
  private:
+  static constexpr size_t kMaxParked = 65536;
+  struct Parked {
+    msg::ConnectionRef conn;
+    msg::Message m;
+    int32_t from;
+  };
   pg::ReplicatedPg* get_pg(const crush::PgId& id, bool create);
+  // Holds a peer message for a pool this shard's map does not have yet; true if held.
+  bool park(const msg::ConnectionRef& conn, msg::Message& m, int32_t from, int64_t pool);
 
   OsdDaemon& osd_;
   uint32_t index_;
@@ -57,6 +66,7 @@ class Shard final : public pg::PgHost {
   std::thread thread_;
   std::shared_ptr<const crush::OsdMap> map_;
   std::map<crush::PgId, std::unique_ptr<pg::ReplicatedPg>> pgs_;
+  std::vector<Parked> parked_;
 };
 
 // Which shard a PG lives on.

@@ -103,6 +103,7 @@ void ReplicatedPg::handle_scan(const msg::PgScanMsg& in) {
   // A source asks for a page of this copy.
   msg::PgScanMsg r = in;
   r.reply = true;
+  r.result = 0;
   r.objects.clear();
   r.versions.clear();
   store::ObjectId start{in.start.hash, in.start.nspace, in.start.name, 0};

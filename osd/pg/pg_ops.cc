@@ -463,7 +463,12 @@ void ReplicatedPg::do_watch_op(const msg::ConnectionRef& conn, const msg::Messag
     auto it = notifies_.find(sub.off);
     if (it != notifies_.end()) {
       Notify& n = *it->second;
-      if (n.waiting.erase(sub.len)) n.out.acks.emplace_back(sub.len, indata[0]);
+      // The ack names its cookie; without one, the watch this connection holds answers.
+      uint64_t cookie = sub.len;
+      if (!n.waiting.count(cookie))
+        for (const auto& [c, wc] : n.watchers)
+          if (wc == conn && n.waiting.count(c)) cookie = c;
+      if (n.waiting.erase(cookie)) n.out.acks.emplace_back(cookie, indata[0]);
       if (n.waiting.empty()) finish_notify(sub.off);
     }
   } else {  // kNotify
@@ -476,6 +481,7 @@ void ReplicatedPg::do_watch_op(const msg::ConnectionRef& conn, const msg::Messag
       for (auto& [cookie, wc] : it->second) {
         if (!wc->is_open()) continue;
         n->waiting.insert(cookie);
+        n->watchers[cookie] = wc;
         msg::WatchNotifyMsg wn{cookie, id, id_.pool, op.name};
         (void)wc->send(msg::Message::make(msg::kMsgWatchNotify, wn, indata[0]));
       }

@@ -89,7 +89,6 @@ void ReplicatedPg::persist_info(store::Transaction& t) {
   t.omap_setkeys(cid_, meta_oid_, std::move(kv));
 }
 
-
 void ReplicatedPg::send_to(int32_t osd, msg::MsgType, msg::Message m) {
   if (osd == host_.whoami() || osd < 0) return;
   host_.send_to_osd(osd, std::move(m));
@@ -132,8 +131,8 @@ void ReplicatedPg::start_interval() {
   for (auto& [key, q] : waiting_object_)
     for (auto& w : q) waiting_active_.push_back(std::move(w));
   waiting_object_.clear();
-  // A backfill this copy runs for a primary survives until that primary's interval ends.
-  if (backfill_ && backfill_->epoch < interval_start_) backfill_.reset();
+  // A backfill this copy runs for a primary lives until that primary starts a newer interval.
+  if (backfill_ && is_primary()) backfill_.reset();
   backfill_queue_.clear();
   peer_info_.clear();
   bool in_acting = std::find(acting_.begin(), acting_.end(), host_.whoami()) != acting_.end();
@@ -144,12 +143,7 @@ void ReplicatedPg::start_interval() {
     state_ = State::kPeering;
     msg::PgInfoMsg mine = internal::info_msg(id_, interval_start_, host_.whoami(), info_, objects_);
     peer_info_[host_.whoami()] = mine;
-    for (int32_t o : acting_) {
-      if (o == host_.whoami()) continue;
-      msg::PgInfoMsg q = mine;
-      q.query = true;
-      send_msg(o, msg::kMsgPgInfo, q);
-    }
+    query_peers();
     maybe_activate();
   } else {
     state_ = in_acting ? State::kReplica : State::kStray;
@@ -159,15 +153,33 @@ void ReplicatedPg::start_interval() {
   }
 }
 
+void ReplicatedPg::query_peers() {
+  msg::PgInfoMsg q = internal::info_msg(id_, interval_start_, host_.whoami(), info_, objects_);
+  q.query = true;
+  for (int32_t o : acting_)
+    if (o != host_.whoami() && !peer_info_.count(o)) send_msg(o, msg::kMsgPgInfo, q);
+  // Ask again until everyone answered (a peer may not have had the PG's pool yet,
+  // or restarted in between).
+  host_.run_after(std::chrono::seconds(2), [this, epoch = interval_start_] {
+    if (epoch == interval_start_ && state_ == State::kPeering) query_peers();
+  });
+}
+
 void ReplicatedPg::handle_info(const msg::PgInfoMsg& in) {
   if (in.backfill_target >= 0) {
     // The primary asks this (authoritative) copy to bring `backfill_target` up to date.
-    if (in.map_epoch < interval_start_) return;
+    if (in.map_epoch < primary_interval_) return;
+    primary_interval_ = in.map_epoch;
     if (in.map_epoch > interval_start_) host_.want_map(in.map_epoch);
     start_backfill(in.backfill_target, in.map_epoch);
     return;
   }
   if (in.query) {
+    // A primary starts its interval: from now on only its (or a newer) interval's ops count here.
+    if (in.map_epoch > primary_interval_) {
+      primary_interval_ = in.map_epoch;
+      if (backfill_ && backfill_->epoch < in.map_epoch) backfill_.reset();
+    }
     msg::PgInfoMsg r = internal::info_msg(id_, in.map_epoch, host_.whoami(), info_, objects_);
     send_msg(in.from, msg::kMsgPgInfo, r);
     if (in.map_epoch > interval_start_) host_.want_map(in.map_epoch);
@@ -238,7 +250,10 @@ void ReplicatedPg::activate() {
 }
 
 void ReplicatedPg::handle_rep_op(int32_t from, msg::Message m, msg::RepOpMsg rep) {
-  if (rep.map_epoch < interval_start_) return;  // from an interval that has ended here
+  // Ops from an interval older than the newest primary that queried this copy are
+  // stale. (Intervals are named by the epoch the primary noticed the change in; a
+  // replica may have noticed it in another epoch, so it follows the primary's name.)
+  if (rep.map_epoch < (is_primary() ? interval_start_ : primary_interval_)) return;
   if (rep.map_epoch > interval_start_) host_.want_map(rep.map_epoch);
   auto txn = decode_from<store::Transaction>(m.data);
   msg::RepOpReplyMsg reply{id_.pool, id_.seed, rep.map_epoch, rep.rep_tid, 0, host_.whoami()};

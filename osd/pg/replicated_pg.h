@@ -98,6 +98,7 @@ class ReplicatedPg {
 
   // ---- activation (replicated_pg.cc) ----
   void start_interval();
+  void query_peers();
   void maybe_activate();
   void activate();
   void persist_info(store::Transaction& t);
@@ -130,7 +131,8 @@ class ReplicatedPg {
   std::vector<int32_t> acting_;
   std::vector<int32_t> up_;
   int32_t primary_ = -1;
-  uint32_t interval_start_ = 0;  // epoch of the map that began this interval
+  uint32_t interval_start_ = 0;    // epoch of the map that began this interval (as this OSD saw it)
+  uint32_t primary_interval_ = 0;  // replica: newest interval a primary announced (its PgInfo query)
   uint32_t min_size_ = 1;
 
   PgInfo info_;

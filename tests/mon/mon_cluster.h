@@ -43,6 +43,7 @@ class MonCluster {
   std::string mon_host() const;
   // "127.0.0.1:<port>" of monitor i.
   std::string addr(int i) const { return "127.0.0.1:" + std::to_string(ports_[i]); }
+  const std::string& dir() const { return dir_; }
   std::string data_dir(int i) const { return dir_ + "/mon." + names_[i]; }
   std::string admin_socket(int i) const { return data_dir(i) + "/mon." + names_[i] + ".asok"; }
   std::string log_path(int i) const { return dir_ + "/mon." + names_[i] + ".log"; }

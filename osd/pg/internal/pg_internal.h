@@ -48,7 +48,8 @@ struct ReplicatedPg::Backfill {
 struct ReplicatedPg::Notify {
   msg::ConnectionRef conn;
   msg::Message req;
-  std::set<uint64_t> waiting;  // cookies
+  std::set<uint64_t> waiting;                       // cookies
+  std::map<uint64_t, msg::ConnectionRef> watchers;  // cookie -> the watcher's connection
   msg::NotifyOut out;
 };
 

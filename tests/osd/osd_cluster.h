@@ -1,0 +1,48 @@
+// A whole cluster of real processes for OSD tests: monitors (tests/mon/mon_cluster.h)
+// plus cairn-osd daemons, each with a file-backed store and its own CRUSH host.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "mon_cluster.h"
+
+namespace cairn::test {
+
+class OsdCluster {
+ public:
+  // `osd_args` are extra arguments for every OSD (e.g. a shorter heartbeat grace).
+  OsdCluster(int mons, int osds, std::vector<std::string> mon_args = {},
+             std::vector<std::string> osd_args = {});
+  ~OsdCluster();
+
+  // Starts the monitors, waits for a leader, creates and starts every OSD, waits until all are up.
+  Status start();
+  Status start_osd(int i);
+  void kill9_osd(int i);
+  void stop_osd(int i);
+  bool osd_running(int i) const { return osd_pids_[i] > 0; }
+  int num_osds() const { return static_cast<int>(osd_pids_.size()); }
+  std::string osd_dir(int i) const { return mons.dir() + "/osd." + std::to_string(i); }
+  std::string osd_log(int i) const { return mons.dir() + "/osd." + std::to_string(i) + ".log"; }
+  std::string osd_admin(int i, const std::string& line) const;
+
+  // Polls `cairn pg stat` until every PG is active+clean (true) or `timeout` passes.
+  bool wait_clean(std::chrono::milliseconds timeout) const;
+  // Polls `cairn osd dump` until osd.i is up (or down).
+  bool wait_osd_state(int i, bool up, std::chrono::milliseconds timeout) const;
+  // Creates a replicated pool.
+  Status create_pool(const std::string& name, int pg_num, int size, int min_size = 0) const;
+
+  MonCluster mons;
+
+ private:
+  std::vector<std::string> osd_args_;
+  std::vector<pid_t> osd_pids_;
+  std::vector<bool> made_;
+};
+
+}  // namespace cairn::test

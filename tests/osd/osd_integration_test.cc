@@ -1,0 +1,308 @@
+// Real processes on loopback: 3 monitors, 4 OSDs, a size-3 pool, the client library.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "client/rados.h"
+#include "crush/osd_map.h"
+#include "osd_cluster.h"
+
+namespace cairn::test {
+namespace {
+
+using client::Cluster;
+using client::IoCtx;
+
+// A payload that names itself: any mix-up between objects or versions shows.
+BufferList payload(const std::string& name, uint64_t version, size_t size) {
+  std::string s(size, '\0');
+  uint64_t x = std::hash<std::string>()(name) ^ (version * 0x9e3779b97f4a7c15ull);
+  for (size_t i = 0; i < size; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    s[i] = static_cast<char>(x >> 56);
+  }
+  return BufferList::copy_of(s);
+}
+
+class OsdTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cluster_ = new OsdCluster(3, 4, {"--osd-heartbeat-grace", "3s", "--mon-osd-beacon-timeout", "30s"},
+                              {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s"});
+    Status st = cluster_->start();
+    ASSERT_TRUE(st.ok()) << st.to_string();
+    ASSERT_TRUE(cluster_->create_pool("data", 16, 3).ok());
+    ASSERT_TRUE(cluster_->wait_clean(std::chrono::seconds(60)));
+    client::ClusterOptions o;
+    o.mon_host = cluster_->mons.mon_host();
+    o.op_timeout = std::chrono::seconds(90);
+    auto c = Cluster::connect(o);
+    ASSERT_TRUE(c.ok()) << c.status().to_string();
+    client_ = c->release();
+  }
+  static void TearDownTestSuite() {
+    delete client_;
+    client_ = nullptr;
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(client_, nullptr);
+    auto io = client_->io_ctx("data");
+    ASSERT_TRUE(io.ok()) << io.status().to_string();
+    io_ = std::make_unique<IoCtx>(*io);
+  }
+
+  // Every PG's copies on its acting OSDs hold the same objects, versions and data.
+  void expect_replicas_agree() {
+    auto map = client_->osdmap();
+    for (const auto& pg : map->all_pgs()) {
+      auto m = map->map_pg(pg);
+      ASSERT_TRUE(m.ok());
+      std::string pgid = std::to_string(pg.pool) + "." + [&] {
+        char b[16];
+        std::snprintf(b, sizeof b, "%x", pg.seed);
+        return std::string(b);
+      }();
+      std::string first;
+      for (int osd : m->acting) {
+        std::string d = cluster_->osd_admin(osd, "dump-objects " + pgid + " --digest");
+        auto j = nlohmann::json::parse(d, nullptr, false);
+        ASSERT_FALSE(j.is_discarded()) << "osd." << osd << " pg " << pgid << ": " << d;
+        std::string objs = j["objects"].dump();
+        if (first.empty()) first = objs;
+        EXPECT_EQ(objs, first) << "pg " << pgid << " differs on osd." << osd;
+      }
+    }
+  }
+
+  static OsdCluster* cluster_;
+  static Cluster* client_;
+  std::unique_ptr<IoCtx> io_;
+};
+
+OsdCluster* OsdTest::cluster_ = nullptr;
+Cluster* OsdTest::client_ = nullptr;
+
+TEST_F(OsdTest, ObjectsOfRandomSizesReadBackExactly) {
+  std::mt19937_64 rng(42);
+  std::map<std::string, size_t> sizes;
+  for (int i = 0; i < 1000; ++i) {
+    // Mostly small, some large: 0 B to 8 MiB.
+    uint64_t r = rng() % 1000;
+    size_t size = r < 900 ? rng() % 65536 : r < 990 ? rng() % (1 << 20) : rng() % (8 << 20) + 1;
+    if (i == 0) size = 0;
+    if (i == 1) size = 8 << 20;
+    std::string name = "obj-" + std::to_string(i);
+    sizes[name] = size;
+  }
+  std::atomic<int> pending{0}, failures{0};
+  for (const auto& [name, size] : sizes) {
+    client::WriteOp op;
+    op.write_full(payload(name, 1, size));
+    pending++;
+    io_->aio_operate(name, op, [&](Result<client::OpReply> r) {
+      if (!r.ok() || r->result != 0) failures++;
+      pending--;
+    });
+    while (pending > 16) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  while (pending > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(failures.load(), 0);
+  for (const auto& [name, size] : sizes) {
+    auto r = io_->read(name, 0, 0);
+    ASSERT_TRUE(r.ok()) << name << ": " << r.status().to_string();
+    ASSERT_EQ(r->size(), size) << name;
+    ASSERT_TRUE(r->to_string() == payload(name, 1, size).to_string()) << name;
+  }
+  auto all = io_->list_all();
+  ASSERT_TRUE(all.ok());
+  std::set<std::string> listed;
+  for (const auto& e : *all) listed.insert(e.name);
+  for (const auto& [name, size] : sizes) EXPECT_TRUE(listed.count(name)) << name;
+  expect_replicas_agree();
+}
+
+TEST_F(OsdTest, XattrsOmapGuardsAppendTruncate) {
+  ASSERT_TRUE(io_->write_full("meta", BufferList::copy_of("hello")).ok());
+  ASSERT_TRUE(io_->append("meta", BufferList::copy_of(" world")).ok());
+  EXPECT_EQ(io_->read("meta", 0, 0)->to_string(), "hello world");
+  ASSERT_TRUE(io_->truncate("meta", 5).ok());
+  EXPECT_EQ(io_->read("meta", 0, 0)->to_string(), "hello");
+  EXPECT_EQ(io_->stat("meta")->size, 5u);
+  ASSERT_TRUE(io_->zero("meta", 1, 2).ok());
+  EXPECT_EQ(io_->read("meta", 0, 0)->to_string(), std::string("h\0\0lo", 5));
+
+  ASSERT_TRUE(io_->setxattr("meta", "owner", BufferList::copy_of("alice")).ok());
+  EXPECT_EQ(io_->getxattr("meta", "owner")->to_string(), "alice");
+  EXPECT_EQ(io_->getxattrs("meta")->size(), 1u);
+  ASSERT_TRUE(io_->rmxattr("meta", "owner").ok());
+  EXPECT_FALSE(io_->getxattr("meta", "owner").ok());
+
+  // Guards: a failed guard applies nothing.
+  ASSERT_TRUE(io_->setxattr("meta", "lock", BufferList::copy_of("free")).ok());
+  client::WriteOp bad;
+  bad.cmpxattr("lock", BufferList::copy_of("taken")).write_full(BufferList::copy_of("clobbered"));
+  EXPECT_EQ(io_->operate("meta", bad).code(), Errc::kCanceled);
+  EXPECT_EQ(io_->read("meta", 0, 0)->to_string(), std::string("h\0\0lo", 5));
+  client::WriteOp good;
+  good.cmpxattr("lock", BufferList::copy_of("free")).setxattr("lock", BufferList::copy_of("taken"));
+  EXPECT_TRUE(io_->operate("meta", good).ok());
+  uint64_t v = io_->stat("meta")->version;
+  client::WriteOp stale;
+  stale.assert_version(v + 1).append(BufferList::copy_of("x"));
+  EXPECT_EQ(io_->operate("meta", stale).code(), Errc::kCanceled);
+  client::WriteOp fresh;
+  fresh.assert_version(v).append(BufferList::copy_of("x"));
+  EXPECT_TRUE(io_->operate("meta", fresh).ok());
+  client::WriteOp missing;
+  missing.assert_exists().append(BufferList::copy_of("x"));
+  EXPECT_EQ(io_->operate("nonexistent", missing).code(), Errc::kCanceled);
+  EXPECT_EQ(io_->stat("nonexistent").status().code(), Errc::kNotFound);
+  EXPECT_EQ(io_->create("meta", true).code(), Errc::kExists);
+
+  // omap: 10k keys, read back in pages.
+  std::map<std::string, BufferList> kvs;
+  for (int i = 0; i < 10000; ++i) {
+    char k[32];
+    std::snprintf(k, sizeof k, "key%06d", i);
+    kvs[k] = BufferList::copy_of("value" + std::to_string(i));
+    if (kvs.size() == 1000) {
+      ASSERT_TRUE(io_->omap_set("dir", std::move(kvs)).ok());
+      kvs.clear();
+    }
+  }
+  std::string after;
+  size_t seen = 0;
+  for (;;) {
+    auto page = io_->omap_get_vals("dir", after, "", 777);
+    ASSERT_TRUE(page.ok()) << page.status().to_string();
+    for (auto& [k, val] : page->entries) {
+      char want[32];
+      std::snprintf(want, sizeof want, "key%06zu", seen);
+      ASSERT_EQ(k, want);
+      ASSERT_EQ(val.to_string(), "value" + std::to_string(seen));
+      ++seen;
+    }
+    if (!page->more) break;
+    after = page->entries.back().first;
+  }
+  EXPECT_EQ(seen, 10000u);
+  auto pref = io_->omap_get_vals("dir", "", "key00012", 100);
+  ASSERT_TRUE(pref.ok());
+  EXPECT_EQ(pref->entries.size(), 10u);
+  ASSERT_TRUE(io_->omap_rm_keys("dir", {"key000000", "key000001"}).ok());
+  EXPECT_EQ(io_->omap_get_by_keys("dir", {"key000000", "key000002"})->size(), 1u);
+  ASSERT_TRUE(io_->omap_set_header("dir", BufferList::copy_of("hdr")).ok());
+  EXPECT_EQ(io_->omap_get_header("dir")->to_string(), "hdr");
+  ASSERT_TRUE(io_->omap_clear("dir").ok());
+  EXPECT_TRUE(io_->omap_get_vals("dir", "", "", 10)->entries.empty());
+  ASSERT_TRUE(io_->remove("dir").ok());
+  EXPECT_EQ(io_->remove("dir").code(), Errc::kNotFound);
+}
+
+TEST_F(OsdTest, WatchNotify) {
+  ASSERT_TRUE(io_->write_full("watched", BufferList::copy_of("x")).ok());
+  std::atomic<int> got{0};
+  auto cookie = io_->watch("watched", [&](uint64_t, uint64_t, const BufferList& p) {
+    if (p.to_string() == "ping") got++;
+    return BufferList::copy_of("pong");
+  });
+  ASSERT_TRUE(cookie.ok()) << cookie.status().to_string();
+  auto r = io_->notify("watched", BufferList::copy_of("ping"), std::chrono::seconds(5));
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(got.load(), 1);
+  ASSERT_EQ(r->acks.size(), 1u);
+  EXPECT_EQ(r->acks[0].first, *cookie);
+  EXPECT_EQ(r->acks[0].second.to_string(), "pong");
+  EXPECT_TRUE(r->timed_out.empty());
+  ASSERT_TRUE(io_->unwatch(*cookie).ok());
+  auto r2 = io_->notify("watched", BufferList::copy_of("ping"), std::chrono::seconds(1));
+  ASSERT_TRUE(r2.ok());
+  EXPECT_TRUE(r2->acks.empty());
+}
+
+TEST_F(OsdTest, BadInputGetsClearErrorsAndTheOsdKeepsServing) {
+  EXPECT_EQ(client_->io_ctx("no-such-pool").status().code(), Errc::kNotFound);
+  EXPECT_FALSE(io_->write_full("", BufferList::copy_of("x")).ok());
+  std::string huge(10000, 'n');
+  EXPECT_EQ(io_->write_full(huge, BufferList::copy_of("x")).code(), Errc::kNameTooLong);
+  // Garbage on every OSD's port.
+  auto map = client_->osdmap();
+  for (const auto& [id, info] : map->osds) {
+    auto colon = info.addr.rfind(':');
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(std::stoi(info.addr.substr(colon + 1))));
+    inet_pton(AF_INET, info.addr.substr(0, colon).c_str(), &a.sin_addr);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    std::string junk(4096, '\0');
+    std::mt19937 rng(static_cast<unsigned>(id));
+    for (auto& c : junk) c = static_cast<char>(rng());
+    (void)!write(fd, junk.data(), junk.size());
+    close(fd);
+  }
+  for (int i = 0; i < cluster_->num_osds(); ++i) EXPECT_TRUE(cluster_->osd_running(i));
+  ASSERT_TRUE(io_->write_full("after-garbage", BufferList::copy_of("still here")).ok());
+  EXPECT_EQ(io_->read("after-garbage", 0, 0)->to_string(), "still here");
+}
+
+// Runs last (gtest runs tests in order of definition): it changes the cluster.
+TEST_F(OsdTest, KillReplicaDuringWritesLosesNothingAndItRejoins) {
+  std::map<std::string, std::pair<uint64_t, size_t>> acked;  // object -> last acknowledged (version, size)
+  std::mutex mu;
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0};
+  std::atomic<uint64_t> acked_ops{0};
+  std::thread writer([&] {
+    for (uint64_t n = 0; !stop; ++n) {
+      std::string name = "stream-" + std::to_string(n % 200);
+      uint64_t version = n / 200 + 1;
+      size_t size = 4096 + n % 8192;
+      Status st = io_->write_full(name, payload(name, version, size));
+      if (st.ok()) {
+        std::lock_guard<std::mutex> l(mu);
+        acked[name] = {version, size};
+        acked_ops++;
+      } else {
+        errors++;
+      }
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  cluster_->kill9_osd(3);
+  ASSERT_TRUE(cluster_->wait_osd_state(3, false, std::chrono::seconds(60)));
+  uint64_t before = acked_ops.load();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  ASSERT_TRUE(cluster_->start_osd(3).ok());
+  ASSERT_TRUE(cluster_->wait_osd_state(3, true, std::chrono::seconds(60)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  stop = true;
+  writer.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_GT(acked_ops.load(), before + 10);  // writes went on while osd.3 was down and after
+  ASSERT_TRUE(cluster_->wait_clean(std::chrono::seconds(120)));
+  // Every write returned (no errors), so each object holds exactly its last acknowledged version.
+  for (const auto& [name, vs] : acked) {
+    auto r = io_->read(name, 0, 0);
+    ASSERT_TRUE(r.ok()) << name;
+    EXPECT_TRUE(r->to_string() == payload(name, vs.first, vs.second).to_string())
+        << name << " does not hold acknowledged version " << vs.first;
+  }
+  expect_replicas_agree();
+}
+
+}  // namespace
+}  // namespace cairn::test
