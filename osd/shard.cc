@@ -172,6 +172,7 @@ void Shard::run_after(std::chrono::milliseconds delay, std::function<void()> fn)
 }
 
 uint64_t Shard::now_ns() const { return real_clock().now_ns(); }
+uint64_t Shard::wall_ns() const { return real_clock().wall_ns(); }
 void Shard::want_map(uint32_t epoch) { osd_.want_map(epoch); }
 
 }  // namespace cairn::osd

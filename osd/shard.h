@@ -46,6 +46,7 @@ class Shard final : public pg::PgHost {
   void run_on_shard(std::function<void()> fn) override;
   void run_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
   uint64_t now_ns() const override;
+  uint64_t wall_ns() const override;
   void want_map(uint32_t epoch) override;
 
  private:

@@ -26,7 +26,8 @@ class PgHost {
   virtual void run_on_shard(std::function<void()> fn) = 0;
   // Runs `fn` on the shard thread after `delay`.
   virtual void run_after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
-  virtual uint64_t now_ns() const = 0;
+  virtual uint64_t now_ns() const = 0;   // monotonic
+  virtual uint64_t wall_ns() const = 0;  // since the Unix epoch (object mtimes)
   // The shard's OSD has a newer map than `epoch`? Asks the monitors if not.
   virtual void want_map(uint32_t epoch) = 0;
 };

@@ -375,7 +375,7 @@ void ReplicatedPg::do_op(const msg::ConnectionRef& conn, msg::Message m, msg::Os
   // ---- the write path: version, log entry, local and replica transactions ----
   Eversion version{interval_start_, info_.last_update.version + 1};
   if (s.exists) {
-    ObjectInfo oi{version, host_.now_ns()};
+    ObjectInfo oi{version, host_.wall_ns()};
     store::AttrMap a;
     a[kObjectInfoAttr] = encode_to_buffer(oi);
     t.setattrs(cid_, oid, std::move(a));
