@@ -24,7 +24,8 @@ cairn::Config options() {
       .define("public_addr", OptType::kString, "127.0.0.1", "address to listen on")
       .define("port", OptType::kUint, "0", "port to listen on (0: any free port)")
       .define("crush_host", OptType::kString, "", "CRUSH host bucket on first boot (default: hostname)")
-      .define("osd_shards", OptType::kUint, "0", "op shards (0: one per core)")
+      .define("osd_shards", OptType::kUint, "0",
+              "op shards (0: one per core beyond the first; on 1-2 cores one, on the network thread)")
       .define("metrics_addr", OptType::kString, "127.0.0.1", "address of the /metrics endpoint")
       .define("metrics_port", OptType::kUint, "0", "port of the /metrics endpoint (0: any free port)")
       .define("admin_socket", OptType::kString, "", "admin socket path (default DATA/osd.ID.asok)")

@@ -65,8 +65,14 @@ Status OsdDaemon::start() {
                                         std::to_string(opts_.id));
   }
   CAIRN_ASSIGN_OR_RETURN(store_, store::BlockStore::open(store_options(opts_)));
-  uint32_t n = opts_.shards ? opts_.shards : std::max(1u, std::thread::hardware_concurrency());
-  for (uint32_t i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(*this, i));
+  // Default: one shard per core beyond the front thread's; on a machine of 1 or 2 cores one
+  // shard on the front thread itself (every thread hop costs a context switch per op,
+  // and there is no spare core for a second thread to use).
+  uint32_t cores = std::max(1u, std::thread::hardware_concurrency());
+  bool inline_shard = opts_.shards == 0 && cores <= 2;
+  uint32_t n = opts_.shards ? opts_.shards : std::max(1u, cores - 1);
+  for (uint32_t i = 0; i < n; ++i)
+    shards_.push_back(std::make_unique<Shard>(*this, i, inline_shard ? &io_ : nullptr));
   for (auto& s : shards_) CAIRN_RETURN_IF_ERROR(s->load_pgs(n));
   for (auto& s : shards_) s->start();
 
@@ -396,6 +402,11 @@ void OsdDaemon::register_admin_commands() {
         CAIRN_ASSIGN_OR_RETURN(auto cid, store::CollectionId::parse(a[0]));
         bool digest = a.size() > 1 && a[1] == "--digest";
         Shard& sh = shard_of(cid.pool, cid.seed);
+        if (sh.is_inline()) {  // this very thread: waiting on a post would deadlock
+          auto* pg = sh.find_pg({cid.pool, cid.seed});
+          if (!pg) return Status(Errc::kNotFound, "no pg " + cid.to_string() + " here");
+          return pg->dump_objects_json(digest);
+        }
         std::promise<Result<std::string>> p;
         auto f = p.get_future();
         sh.post([&sh, &p, cid, digest] {

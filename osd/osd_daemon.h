@@ -65,6 +65,7 @@ class OsdDaemon {
 
   int32_t whoami() const { return opts_.id; }
   store::ObjectStore& store() { return *store_; }
+  store::BlockStore& block_store() { return *store_; }
   std::string addr() const;
 
   // ---- for shards (any thread) ----

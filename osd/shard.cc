@@ -1,5 +1,7 @@
 #include "osd/shard.h"
 
+#include <unistd.h>
+
 #include "common/env.h"
 #include "common/log.h"
 #include "osd/osd_daemon.h"
@@ -12,11 +14,28 @@ uint32_t shard_index(int64_t pool, uint32_t seed, uint32_t num_shards) {
   return static_cast<uint32_t>(h % std::max<uint32_t>(1, num_shards));
 }
 
-Shard::Shard(OsdDaemon& osd, uint32_t index) : osd_(osd), index_(index) {}
+Shard::Shard(OsdDaemon& osd, uint32_t index, asio::io_context* inline_io)
+    : osd_(osd),
+      index_(index),
+      own_io_(inline_io ? nullptr : std::make_unique<asio::io_context>()),
+      io_(inline_io ? *inline_io : *own_io_) {}
 
 Shard::~Shard() { stop(); }
 
 void Shard::start() {
+  // A ring of its own for reads; without one (an error), reads are synchronous.
+  store::UringDevice::Options ro;
+  ro.read_only = true;
+  ro.queue_depth = 64;
+  if (auto r = store::UringDevice::open(osd_.block_store().device_path(), ro); r.ok()) {
+    ring_ = std::move(*r);
+    ring_fd_ = std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(ring_->event_fd()));
+    arm_ring();
+  } else {
+    CAIRN_LOG(kWarn, kOsd) << "no read ring: reads are synchronous"
+                           << log::kv("error", r.status().to_string());
+  }
+  if (!own_io_) return;  // runs on the front thread
   work_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(io_.get_executor());
   thread_ = std::thread([this] {
     log::set_entity("osd." + std::to_string(osd_.whoami()));
@@ -24,10 +43,38 @@ void Shard::start() {
   });
 }
 
+void Shard::arm_ring() {
+  ring_fd_->async_wait(asio::posix::stream_descriptor::wait_read,
+                       [this](const boost::system::error_code& ec) {
+                         if (ec) return;
+                         uint64_t n;
+                         (void)!::read(ring_fd_->native_handle(), &n, sizeof n);
+                         (void)ring_->poll(false);
+                         arm_ring();
+                       });
+}
+
+void Shard::read_async(const store::CollectionId& cid, const store::ObjectId& oid, uint64_t off, uint64_t len,
+                       ReadCallback cb) {
+  if (!ring_) return cb(store().read(cid, oid, off, len));
+  osd_.block_store().read_async(*ring_, cid, oid, off, len,
+                                [this, cid, oid, off, len, cb = std::move(cb)](Result<BufferList> r) mutable {
+                                  // A read racing a write that moved the object's extents fails its checksum:
+                                  // read again from the committed state before calling it an error.
+                                  if (!r.ok() && r.status().code() == Errc::kIo)
+                                    r = store().read(cid, oid, off, len);
+                                  cb(std::move(r));
+                                });
+}
+
 void Shard::stop() {
+  if (ring_fd_) {
+    boost::system::error_code ec;
+    ring_fd_->cancel(ec);
+  }
   if (!thread_.joinable()) return;
   work_.reset();
-  io_.stop();
+  own_io_->stop();
   thread_.join();
 }
 

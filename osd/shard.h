@@ -11,6 +11,7 @@
 #include "crush/osd_map.h"
 #include "osd/pg/pg_host.h"
 #include "osd/pg/replicated_pg.h"
+#include "osd/store/uring_device.h"
 
 namespace cairn::osd {
 
@@ -18,10 +19,13 @@ class OsdDaemon;
 
 class Shard final : public pg::PgHost {
  public:
-  Shard(OsdDaemon& osd, uint32_t index);
+  // `inline_io`: run on that io_context (the front thread's) instead of a thread of its own.
+  Shard(OsdDaemon& osd, uint32_t index, asio::io_context* inline_io = nullptr);
   ~Shard() override;
 
   void start();
+  // Runs on the front thread (no thread of its own)?
+  bool is_inline() const { return own_io_ == nullptr; }
   void stop();  // stops the thread and waits for it
   template <typename F>
   void post(F&& fn) {
@@ -48,6 +52,8 @@ class Shard final : public pg::PgHost {
   uint64_t now_ns() const override;
   uint64_t wall_ns() const override;
   void want_map(uint32_t epoch) override;
+  void read_async(const store::CollectionId& cid, const store::ObjectId& oid, uint64_t off, uint64_t len,
+                  ReadCallback cb) override;
 
  private:
   static constexpr size_t kMaxParked = 65536;
@@ -62,12 +68,17 @@ class Shard final : public pg::PgHost {
 
   OsdDaemon& osd_;
   uint32_t index_;
-  asio::io_context io_;
+  std::unique_ptr<asio::io_context> own_io_;
+  asio::io_context& io_;
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::thread thread_;
   std::shared_ptr<const crush::OsdMap> map_;
   std::map<crush::PgId, std::unique_ptr<pg::ReplicatedPg>> pgs_;
   std::vector<Parked> parked_;
+  // This shard's read ring on the store's device, polled when its eventfd fires.
+  std::unique_ptr<store::UringDevice> ring_;
+  std::unique_ptr<asio::posix::stream_descriptor> ring_fd_;
+  void arm_ring();
 };
 
 // Which shard a PG lives on.

@@ -28,6 +28,13 @@ class PgHost {
   virtual void run_after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
   virtual uint64_t now_ns() const = 0;   // monotonic
   virtual uint64_t wall_ns() const = 0;  // since the Unix epoch (object mtimes)
+  // Reads object data without blocking the shard (the store's ring on this thread);
+  // `cb` runs on the shard thread. The default reads synchronously.
+  using ReadCallback = std::function<void(Result<BufferList>)>;
+  virtual void read_async(const store::CollectionId& cid, const store::ObjectId& oid, uint64_t off,
+                          uint64_t len, ReadCallback cb) {
+    cb(store().read(cid, oid, off, len));
+  }
   // The shard's OSD has a newer map than `epoch`? Asks the monitors if not.
   virtual void want_map(uint32_t epoch) = 0;
 };

@@ -132,6 +132,10 @@ void ReplicatedPg::do_op(const msg::ConnectionRef& conn, msg::Message m, msg::Os
     if (map_->test_flag(crush::kFlagFull) && !only_removes) return reply_error(conn, m, -ENOSPC);
   }
 
+  if (!is_write && std::all_of(op.ops.begin(), op.ops.end(),
+                               [](const msg::OsdSubOp& s) { return s.code == OsdOpCode::kRead; }))
+    return do_async_read(conn, std::move(m), op, oid);
+
   store::ObjectStore& st = host_.store();
   ObjState s;
   if (!oid.name.empty() || !oid.nspace.empty()) load_state(st, cid_, oid, s);
@@ -423,6 +427,49 @@ void ReplicatedPg::do_op(const msg::ConnectionRef& conn, msg::Message m, msg::Os
       handle_rep_reply(r);
     });
   });
+}
+
+void ReplicatedPg::do_async_read(const msg::ConnectionRef& conn, msg::Message m, const msg::OsdOpMsg& op,
+                                 const store::ObjectId& oid) {
+  // The common read (only data reads): device I/O goes through the shard's ring, so
+  // the shard serves other ops meanwhile.
+  ObjState s;
+  load_state(host_.store(), cid_, oid, s);
+  if (!s.exists) return reply_error(conn, m, -ENOENT);
+  struct Gather {
+    msg::ConnectionRef conn;
+    msg::Message req;
+    msg::OsdOpReplyMsg reply;
+    std::vector<BufferList> out;
+    size_t left = 0;
+  };
+  auto g = std::make_shared<Gather>();
+  g->conn = conn;
+  g->req = std::move(m);
+  g->reply.map_epoch = map_->epoch;
+  g->reply.version_epoch = s.oi.version.epoch;
+  g->reply.version = s.oi.version.version;
+  g->reply.results.resize(op.ops.size());
+  g->out.resize(op.ops.size());
+  g->left = op.ops.size();
+  for (size_t i = 0; i < op.ops.size(); ++i) {
+    host_.read_async(cid_, oid, op.ops[i].off, op.ops[i].len, [g, i](Result<BufferList> r) {
+      if (r.ok()) {
+        g->reply.results[i] = {0, static_cast<uint32_t>(r->size())};
+        g->out[i] = std::move(*r);
+      } else {
+        g->reply.results[i] = {errno_of(r.status()), 0};
+        if (g->reply.result == 0) g->reply.result = errno_of(r.status());
+      }
+      if (--g->left != 0) return;
+      BufferList data;
+      if (g->reply.result == 0)
+        for (auto& b : g->out) data.append(std::move(b));
+      else
+        for (auto& res : g->reply.results) res.outdata_len = 0;
+      (void)g->conn->reply(g->req, msg::Message::make(msg::kMsgOsdOpReply, g->reply, std::move(data)));
+    });
+  }
 }
 
 void ReplicatedPg::finish_write(uint64_t tid) {

@@ -109,6 +109,8 @@ class ReplicatedPg {
   }
   // ---- client ops (pg_ops.cc) ----
   void do_op(const msg::ConnectionRef& conn, msg::Message m, msg::OsdOpMsg op);
+  void do_async_read(const msg::ConnectionRef& conn, msg::Message m, const msg::OsdOpMsg& op,
+                     const store::ObjectId& oid);
   void requeue_waiters(const std::string& key);
   void reply_error(const msg::ConnectionRef& conn, const msg::Message& m, int err);
   void finish_write(uint64_t rep_tid);
