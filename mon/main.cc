@@ -4,6 +4,9 @@
 //   cairn-mon --id a --data DIR [-c cairn.conf] [--metrics-port N]
 #include <csignal>
 #include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/asio.h"
 #include "common/config.h"
@@ -27,6 +30,9 @@ cairn::Config options() {
       .define("log_level", OptType::kString, "info", "log levels: info, or mon=debug,msg=warn,...")
       .define("mon_election_timeout", OptType::kDuration, "1s", "leader silence before an election")
       .define("mon_lease", OptType::kDuration, "1s", "leader lease (<= election timeout)")
+      .define("mon_clock_drift_allowed", OptType::kDuration, "50ms",
+              "clock difference from the leader beyond which MON_CLOCK_SKEW is raised")
+      .define("mon_test_clock_offset", OptType::kInt, "0", "tests only: ms added to this monitor's clock")
       .define("mon_osd_min_down_reporters", OptType::kUint, "2", "peers that must report an OSD failed")
       .define("mon_osd_reporter_subtree_level", OptType::kString, "host",
               "failure domain reporters must differ in (host, or osd on one machine)")
@@ -63,6 +69,8 @@ cairn::mon::MonDaemonOptions daemon_options(const cairn::Config& c) {
   o.admin_socket = c.get_string("admin_socket");
   o.paxos.election_timeout_ms = static_cast<uint32_t>(c.get_duration_ms("mon_election_timeout"));
   o.paxos.lease_ms = static_cast<uint32_t>(c.get_duration_ms("mon_lease"));
+  o.clock_drift_allowed_ms = c.get_duration_ms("mon_clock_drift_allowed");
+  o.test_clock_offset_ms = c.get_int("mon_test_clock_offset");
   o.paxos.heartbeat_ms = std::max<uint32_t>(20, o.paxos.lease_ms / 6);
   o.paxos.rank_stagger_ms = std::max<uint32_t>(50, o.paxos.election_timeout_ms / 4);
   auto& f = o.osdmap.failure;
@@ -83,7 +91,11 @@ cairn::mon::MonDaemonOptions daemon_options(const cairn::Config& c) {
 
 int main(int argc, char** argv) {
   cairn::Config c = options();
-  cairn::Status st = c.load(argc, argv, {"mon"}, "");
+  // Sections [global], [mon] and [mon.<id>] of the config file apply (id from --id).
+  std::vector<std::string> sections{"mon"};
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string_view(argv[i]) == "--id") sections.push_back(std::string("mon.") + argv[i + 1]);
+  cairn::Status st = c.load(argc, argv, sections, "");
   if (c.help_requested()) {
     std::fputs(c.help_text("cairn-mon").c_str(), stdout);
     return 0;

@@ -22,7 +22,8 @@ std::string mon_entity(const std::string& id) { return "mon." + id; }
 // Health of the monitors themselves: who is outside the leader's quorum.
 class MonHealthService final : public Service {
  public:
-  MonHealthService(const MonMap& monmap, const Paxos& paxos) : monmap_(monmap), paxos_(paxos) {}
+  MonHealthService(const MonMap& monmap, const Paxos& paxos, uint64_t drift_allowed_ms)
+      : monmap_(monmap), paxos_(paxos), drift_allowed_ns_(drift_allowed_ms * 1'000'000) {}
   std::string_view name() const override { return "monhealth"; }
   void refresh(const PaxosStore&) override {}
   bool owns(const std::vector<std::string>&) const override { return false; }
@@ -30,8 +31,22 @@ class MonHealthService final : public Service {
     return Status(Errc::kInternal, "no commands");
   }
   void health(std::vector<HealthCheck>& out) const override {
+    if (!paxos_.is_leader()) return;
     const std::set<int>& q = paxos_.quorum();
-    if (!paxos_.is_leader() || static_cast<int>(q.size()) >= monmap_.size()) return;
+    std::vector<std::string> skewed;
+    for (const auto& [r, skew] : paxos_.clock_skew_ns()) {
+      uint64_t mag = static_cast<uint64_t>(skew < 0 ? -skew : skew);
+      if (!q.count(r) || r >= monmap_.size() || mag <= drift_allowed_ns_) continue;
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "mon.%s clock skew %.3fs > max %.3fs", monmap_.mons[r].name.c_str(),
+                    static_cast<double>(skew) / 1e9, static_cast<double>(drift_allowed_ns_) / 1e9);
+      skewed.push_back(buf);
+    }
+    if (!skewed.empty())
+      out.push_back(HealthCheck{"MON_CLOCK_SKEW", HealthSeverity::kWarn,
+                                "clock skew detected on " + std::to_string(skewed.size()) + " monitor(s)",
+                                skewed});
+    if (static_cast<int>(q.size()) >= monmap_.size()) return;
     std::vector<std::string> detail;
     for (int r = 0; r < monmap_.size(); ++r)
       if (!q.count(r))
@@ -44,6 +59,7 @@ class MonHealthService final : public Service {
  private:
   const MonMap& monmap_;
   const Paxos& paxos_;
+  uint64_t drift_allowed_ns_;
 };
 
 }  // namespace
@@ -86,7 +102,7 @@ Status MonDaemon::start() {
   paxos_ = std::make_unique<Paxos>(rank_, monmap_.size(), *store_, *this, rng_, opts_.paxos);
   core_ = std::make_unique<MonitorCore>(*paxos_, *store_);
   core_->add_service(std::make_unique<ConfigService>());
-  core_->add_service(std::make_unique<MonHealthService>(monmap_, *paxos_));
+  core_->add_service(std::make_unique<MonHealthService>(monmap_, *paxos_, opts_.clock_drift_allowed_ms));
   OsdMapServiceConfig oc = opts_.osdmap;
   oc.fsid = monmap_.fsid;
   auto svc = std::make_unique<OsdMapService>(oc, [] { return real_clock().now_ns() / 1'000'000; });
@@ -127,6 +143,62 @@ void MonDaemon::stop() {
   if (tick_timer_) tick_timer_->cancel();
   if (admin_) admin_->stop();
   if (messenger_) messenger_->shutdown();
+}
+
+// Recovery progress: degraded + misplaced object copies, the rate they heal at
+// (between two `status` calls at least a second apart) and the time left.
+MonDaemon::RecoveryProgress MonDaemon::recovery_progress(const PgStatsTable::Summary& ps) {
+  RecoveryProgress p;
+  p.pending = ps.degraded + ps.misplaced;
+  p.total = std::max<uint64_t>(ps.copies, p.pending);
+  uint64_t now = real_clock().now_ns();
+  if (recovery_sample_ns_ && now - recovery_sample_ns_ >= 1'000'000'000ull) {
+    double dt = static_cast<double>(now - recovery_sample_ns_) / 1e9;
+    double healed = static_cast<double>(recovery_sample_pending_) - static_cast<double>(p.pending);
+    recovery_rate_ = healed > 0 ? healed / dt : 0;
+    recovery_sample_ns_ = now;
+    recovery_sample_pending_ = p.pending;
+  } else if (!recovery_sample_ns_) {
+    recovery_sample_ns_ = now;
+    recovery_sample_pending_ = p.pending;
+  }
+  p.rate = recovery_rate_;
+  p.eta_s = p.rate > 0 ? static_cast<double>(p.pending) / p.rate : -1;
+  return p;
+}
+
+nlohmann::json MonDaemon::recovery_json(const PgStatsTable::Summary& ps) {
+  RecoveryProgress p = recovery_progress(ps);
+  return {{"degraded_objects", ps.degraded},
+          {"misplaced_objects", ps.misplaced},
+          {"objects", ps.objects},
+          {"objects_per_s", p.rate},
+          {"eta_s", p.eta_s}};
+}
+
+std::string MonDaemon::recovery_text(const PgStatsTable::Summary& ps) {
+  RecoveryProgress p = recovery_progress(ps);
+  if (p.pending == 0) return "";
+  double done = p.total ? 1.0 - static_cast<double>(p.pending) / static_cast<double>(p.total) : 1.0;
+  constexpr int kWidth = 30;
+  int fill = static_cast<int>(done * kWidth);
+  std::string bar = "[" + std::string(fill, '=') + (fill < kWidth ? ">" : "") +
+                    std::string(std::max(0, kWidth - fill - 1), ' ') + "]";
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "\n  recovery:\n    %llu/%llu object copies degraded, %llu misplaced\n    %s %.1f%% healthy",
+                static_cast<unsigned long long>(ps.degraded), static_cast<unsigned long long>(p.total),
+                static_cast<unsigned long long>(ps.misplaced), bar.c_str(), done * 100);
+  std::string out = buf;
+  if (p.rate > 0) {
+    std::snprintf(buf, sizeof buf, ", %.1f objects/s, about %.0f s left", p.rate, p.eta_s);
+    out += buf;
+  }
+  return out + "\n";
+}
+
+uint64_t MonDaemon::wall_ns() const {
+  return real_clock().wall_ns() + static_cast<uint64_t>(opts_.test_clock_offset_ms * 1'000'000);
 }
 
 std::string MonDaemon::addr() const { return messenger_ ? messenger_->addr().to_string() : ""; }
@@ -270,7 +342,8 @@ bool MonDaemon::daemon_command(const MonCommand& cmd, MonCommandReply& reply) {
         {"pools", om.pools.size()},
         {"pgs", pgs},
         {"pgs_by_state", ps.by_state},
-        {"usage", {{"objects", ps.objects}, {"bytes", ps.bytes}, {"used", ps.used}, {"total", ps.total}}}};
+        {"usage", {{"objects", ps.objects}, {"bytes", ps.bytes}, {"used", ps.used}, {"total", ps.total}}},
+        {"recovery", recovery_json(ps)}};
     reply.out = j.dump();
     return true;
   }
@@ -284,7 +357,7 @@ bool MonDaemon::daemon_command(const MonCommand& cmd, MonCommandReply& reply) {
          " objects, " + std::to_string(ps.bytes) + " bytes\n    usage:   " + std::to_string(ps.used) +
          " used of " + std::to_string(ps.total) + " bytes\n    pgs:    ";
   for (const auto& [state, n] : ps.by_state) out += " " + std::to_string(n) + " " + state;
-  out += "\n";
+  out += "\n" + recovery_text(ps);
   reply.out = out;
   return true;
 }

@@ -15,6 +15,8 @@
 #include <set>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "common/admin_server.h"
 #include "common/asio.h"
 #include "common/env.h"
@@ -36,6 +38,10 @@ struct MonDaemonOptions {
   PaxosConfig paxos;
   OsdMapServiceConfig osdmap;
   uint32_t tick_ms = 20;
+  // A monitor whose clock differs from the leader's by more than this is reported (MON_CLOCK_SKEW).
+  uint64_t clock_drift_allowed_ms = 50;
+  // Tests only: added to this monitor's wall clock.
+  int64_t test_clock_offset_ms = 0;
 };
 
 class MonDaemon : public PaxosHost {
@@ -55,6 +61,7 @@ class MonDaemon : public PaxosHost {
   // PaxosHost
   void send(int to_rank, const PaxosMsg& m) override;
   uint64_t now_ns() const override { return real_clock().now_ns(); }
+  uint64_t wall_ns() const override;
   void on_commit(uint64_t version) override;
   void on_leader_change(int leader_rank, bool i_am_leader) override;
 
@@ -71,6 +78,13 @@ class MonDaemon : public PaxosHost {
   void schedule_tick();
   void register_admin_commands();
   std::string leader_addr() const;
+  struct RecoveryProgress {
+    uint64_t pending = 0, total = 0;
+    double rate = 0, eta_s = -1;
+  };
+  RecoveryProgress recovery_progress(const PgStatsTable::Summary& ps);
+  nlohmann::json recovery_json(const PgStatsTable::Summary& ps);
+  std::string recovery_text(const PgStatsTable::Summary& ps);
 
   asio::io_context& io_;
   MonDaemonOptions opts_;
@@ -88,6 +102,9 @@ class MonDaemon : public PaxosHost {
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<asio::steady_timer> tick_timer_;
   bool stopping_ = false;
+  uint64_t recovery_sample_ns_ = 0;  // status: the last sample of objects still to heal
+  uint64_t recovery_sample_pending_ = 0;
+  double recovery_rate_ = 0;
 
   MetricsRegistry& metrics_;
   Counter& m_commits_;

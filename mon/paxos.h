@@ -57,6 +57,8 @@ class PaxosHost {
   virtual ~PaxosHost() = default;
   virtual void send(int to_rank, const PaxosMsg& m) = 0;
   virtual uint64_t now_ns() const = 0;
+  // Wall-clock time, only for the clock-skew check (0: unknown, no check).
+  virtual uint64_t wall_ns() const { return 0; }
   // Called after `version` is durable and applied to the store.
   virtual void on_commit(uint64_t /*version*/) {}
   virtual void on_leader_change(int /*leader_rank*/, bool /*i_am_leader*/) {}
@@ -88,6 +90,9 @@ class Paxos {
   // Leader only: the ranks that acknowledged the newest lease round a majority
   // acknowledged (the leader included). Empty elsewhere.
   const std::set<int>& quorum() const { return quorum_; }
+  // Leader: how far each follower's wall clock is ahead of this one (negative:
+  // behind), from the latest lease ack; one-way network delay included.
+  const std::map<int, int64_t>& clock_skew_ns() const { return clock_skew_ns_; }
 
  private:
   struct Pending {
@@ -151,7 +156,8 @@ class Paxos {
   uint64_t my_pn_ = 0;
   std::set<int> promised_by_;
   std::optional<Uncommitted> best_uncommitted_;
-  std::map<int, uint64_t> peer_lc_;  // last_committed each peer reported
+  std::map<int, uint64_t> peer_lc_;       // last_committed each peer reported
+  std::map<int, int64_t> clock_skew_ns_;  // leader: each peer's clock minus ours (latest lease ack)
 
   // leader
   std::deque<Pending> pending_;

@@ -30,6 +30,7 @@ void Paxos::send_lease() {
   m.last_committed = store_.last_committed();
   m.lease_seq = seq;
   m.lease_ms = cfg_.lease_ms;
+  m.wall_ns = host_.wall_ns();
   send_all(m);
   // Retransmit the value in flight to those who have not accepted it (messages
   // may be lost; the lossless messenger makes this rare but not impossible).
@@ -67,12 +68,15 @@ void Paxos::on_lease(int from, const PaxosMsg& m) {
   r.pn = m.pn;
   r.lease_seq = m.lease_seq;
   r.last_committed = store_.last_committed();
+  uint64_t wall = host_.wall_ns();
+  if (wall && m.wall_ns) r.skew_ns = static_cast<int64_t>(wall - m.wall_ns);
   host_.send(from, r);
 }
 
 void Paxos::on_lease_ack(int from, const PaxosMsg& m) {
   if (role_ != Role::kLeader || m.pn != my_pn_) return;
   peer_lc_[from] = m.last_committed;
+  clock_skew_ns_[from] = m.skew_ns;
   if (m.last_committed < store_.last_committed()) send_catch_up(from, m.last_committed);
   auto sent = lease_sent_ms_.find(m.lease_seq);
   if (sent == lease_sent_ms_.end()) return;

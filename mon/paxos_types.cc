@@ -88,7 +88,7 @@ void Uncommitted::decode(Decoder& d) {
 }
 
 void PaxosMsg::encode(Encoder& e) const {
-  auto m = e.begin_struct(1, 1);
+  auto m = e.begin_struct(2, 1);
   e.put(op);
   e.put(pn);
   e.put(version);
@@ -99,11 +99,13 @@ void PaxosMsg::encode(Encoder& e) const {
   e.put(uncommitted);
   e.put(entries);
   e.put(snapshot);
+  e.put(wall_ns);
+  e.put(skew_ns);
   e.end_struct(m);
 }
 
 void PaxosMsg::decode(Decoder& d) {
-  auto s = d.begin_struct(1, "PaxosMsg");
+  auto s = d.begin_struct(2, "PaxosMsg");
   d.get(op);
   d.get(pn);
   d.get(version);
@@ -114,6 +116,10 @@ void PaxosMsg::decode(Decoder& d) {
   d.get(uncommitted);
   d.get(entries);
   d.get(snapshot);
+  if (s.version >= 2) {
+    d.get(wall_ns);
+    d.get(skew_ns);
+  }
   if (op < PaxosOp::kPrepare || op > PaxosOp::kLagging) d.fail("PaxosMsg: unknown op");
   d.end_struct(s);
 }

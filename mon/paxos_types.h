@@ -84,6 +84,10 @@ struct PaxosMsg {
   uint64_t last_committed = 0;  // sender's
   uint64_t lease_seq = 0;       // lease/lease_ack round
   uint32_t lease_ms = 0;
+  // lease: the leader's wall clock; lease_ack: the follower's clock minus the
+  // leader's as it saw it (the clock-skew health check). v2 fields.
+  uint64_t wall_ns = 0;
+  int64_t skew_ns = 0;
   std::string value;                       // accept: encoded PaxosValue
   std::optional<Uncommitted> uncommitted;  // promise
   std::vector<LogEntry> entries;           // promise/commit: committed entries the peer lacks

@@ -49,6 +49,7 @@ PgStatsTable::Summary PgStatsTable::summary(const crush::OsdMap& map, uint64_t n
     ++out.by_state[state_of(pg, map, now_ms)];
     if (const msg::PgStatEntry* s = stat(pg)) {
       out.objects += s->objects;
+      if (const crush::PoolInfo* p = map.pool(pg.pool)) out.copies += s->objects * p->placement.size;
       out.bytes += s->bytes;
       out.degraded += s->degraded_objects;
       out.misplaced += s->misplaced_objects;

@@ -34,6 +34,7 @@ class PgStatsTable {
     std::map<std::string, size_t> by_state;
     size_t pgs = 0;
     uint64_t objects = 0, bytes = 0, degraded = 0, misplaced = 0;
+    uint64_t copies = 0;  // object copies the pools' sizes call for (degraded/misplaced count copies)
     uint64_t used = 0, total = 0;  // over reporting OSDs
   };
   Summary summary(const crush::OsdMap& map, uint64_t now_ms) const;

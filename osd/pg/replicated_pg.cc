@@ -336,7 +336,14 @@ msg::PgStatEntry ReplicatedPg::stats() const {
       if (up_ != acting_) s.state |= msg::kPgRemapped;
       if (undersized) s.degraded_objects = objects_ * (size - acting_.size());
       break;
-    case State::kBackfilling: s.state = msg::kPgBackfilling | msg::kPgDegraded; break;
+    case State::kBackfilling:
+      s.state = msg::kPgBackfilling | msg::kPgDegraded;
+      // Copies still to push (before the scan finishes: every object, as a bound).
+      if (backfill_ && backfill_->scanned)
+        s.degraded_objects = backfill_->to_push.size() - backfill_->next_push;
+      else
+        s.degraded_objects = objects_;
+      break;
     default:
       s.state = msg::kPgPeering;
       if (acting_.size() < min_size_) s.state = msg::kPgDown | msg::kPgUndersized;

@@ -262,6 +262,28 @@ TEST(MonCluster, BadCommandsAndGarbageDoNotHurtTheMonitor) {
 }
 
 // Fake OSDs: boot through the real messages, then one goes silent.
+TEST(MonCluster, ClockSkewIsReportedInHealth) {
+  // [mon.c] of the config file applies to mon.c only: its clock runs 400 ms ahead.
+  char tmpl[] = "/tmp/cairn-skew-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string conf = std::string(tmpl) + "/cairn.conf";
+  ASSERT_TRUE(real_fs().write_file_atomic(conf, "[mon.c]\nmon_test_clock_offset = 400\n").ok());
+  std::vector<std::string> args = kFastMons;
+  args.insert(args.end(), {"-c", conf});
+  MonCluster c(3, args);
+  ASSERT_TRUE(c.start_all().ok());
+  ASSERT_GE(c.wait_leader(20s), 0);
+  std::string detail;
+  for (int i = 0; i < 50 && detail.find("MON_CLOCK_SKEW") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(200ms);
+    detail = c.cli({"health", "detail"}).out;
+  }
+  EXPECT_NE(detail.find("MON_CLOCK_SKEW"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("mon.c clock skew 0.4"), std::string::npos) << detail;
+  EXPECT_EQ(detail.find("mon.b clock skew"), std::string::npos) << detail;
+  std::system(("rm -rf " + std::string(tmpl)).c_str());
+}
+
 TEST(MonCluster, SilentOsdIsMarkedDownThenOut) {
   std::vector<std::string> args = kFastMons;
   args.insert(args.end(), {"--mon-osd-beacon-timeout", "2s", "--mon-osd-down-out-interval", "2s",

@@ -13,6 +13,9 @@ struct Cluster::Host final : PaxosHost {
   Host(Cluster* cl, int r) : c(cl), rank(r) {}
   void send(int to, const PaxosMsg& m) override { c->send(rank, to, m); }
   uint64_t now_ns() const override { return c->clock_.now_ns(); }
+  uint64_t wall_ns() const override {
+    return 1'700'000'000'000'000'000ull + c->clock_.now_ns() + static_cast<uint64_t>(c->wall_offset_ns(rank));
+  }
   void on_commit(uint64_t version) override { c->on_commit(rank, version); }
 };
 

@@ -37,6 +37,9 @@ class Cluster {
   void heal() { cuts_.clear(); }
   void isolate(int r);
   Fault& fault() { return fault_; }
+  // Sets node r's wall clock this far ahead of true time (negative: behind).
+  void set_wall_offset_ns(int r, int64_t off) { wall_offset_[r] = off; }
+  int64_t wall_offset_ns(int r) const { return wall_offset_.count(r) ? wall_offset_.at(r) : 0; }
 
   int leader() const;  // a node that believes it leads and holds a lease, else -1
   int size() const { return static_cast<int>(nodes_.size()); }
@@ -72,6 +75,7 @@ class Cluster {
   PaxosConfig cfg_;
   Fault fault_;
   std::vector<Node> nodes_;
+  std::map<int, int64_t> wall_offset_;
   std::vector<Msg> queue_;  // a heap ordered by delivery time
   uint64_t seq_ = 0;
   std::set<std::pair<int, int>> cuts_;

@@ -45,6 +45,22 @@ TEST(PaxosSim, SingleMonitorCommits) {
   expect_converged(c, 1);
 }
 
+TEST(PaxosSim, LeaderMeasuresEachFollowersClockSkew) {
+  Cluster c(3, 7);
+  c.set_wall_offset_ns(1, 300'000'000);  // 300 ms ahead
+  c.set_wall_offset_ns(2, -2'000'000);   // 2 ms behind
+  int l = wait_leader(c);
+  ASSERT_EQ(l, 0);
+  c.run_ms(3000);
+  const auto& skew = c.paxos(0)->clock_skew_ns();
+  ASSERT_TRUE(skew.count(1) && skew.count(2));
+  // The lease's one-way delay (0.1-2 ms in the simulator) is included.
+  EXPECT_GE(skew.at(1), 300'000'000);
+  EXPECT_LT(skew.at(1), 303'000'000);
+  EXPECT_GE(skew.at(2), -2'000'000);
+  EXPECT_LT(skew.at(2), 1'000'000);
+}
+
 TEST(PaxosSim, LowestRankLeadsAndThousandChangesCommitInOrder) {
   for (int n : {3, 5}) {
     Cluster c(n, 7);

@@ -285,6 +285,16 @@ TEST_F(OsdTest, KillReplicaDuringWritesLosesNothingAndItRejoins) {
   cluster_->kill9_osd(3);
   ASSERT_TRUE(cluster_->wait_osd_state(3, false, std::chrono::seconds(60)));
   uint64_t before = acked_ops.load();
+  // `cairn status` shows the degraded copies and a progress bar while osd.3 is down.
+  bool shown = false;
+  for (int i = 0; i < 40 && !shown; ++i) {
+    auto st = cluster_->mons.cli({"status"});
+    auto js = nlohmann::json::parse(cluster_->mons.cli({"status"}, true).out, nullptr, false);
+    shown = st.out.find("recovery:") != std::string::npos && st.out.find("% healthy") != std::string::npos &&
+            !js.is_discarded() && js["recovery"].value("degraded_objects", 0u) > 0;
+    if (!shown) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_TRUE(shown);
   std::this_thread::sleep_for(std::chrono::seconds(3));
   ASSERT_TRUE(cluster_->start_osd(3).ok());
   ASSERT_TRUE(cluster_->wait_osd_state(3, true, std::chrono::seconds(60)));
