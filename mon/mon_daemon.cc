@@ -5,6 +5,7 @@
 #include "common/checksum.h"
 #include "common/log.h"
 #include "mon/config_service.h"
+#include "mon/monmap_service.h"
 #include "msg/mon_messages.h"
 
 namespace cairn::mon {
@@ -100,8 +101,13 @@ Status MonDaemon::start() {
   rank_ = *rank;
   CAIRN_ASSIGN_OR_RETURN(store_, open_rocks_paxos_store(opts_.data_dir + "/store"));
   paxos_ = std::make_unique<Paxos>(rank_, monmap_.size(), *store_, *this, rng_, opts_.paxos);
+  if (monmap_.mons[rank_].id != static_cast<uint32_t>(rank_))  // ballots carry the stable id
+    paxos_->reconfigure(rank_, monmap_.size(), monmap_.mons[rank_].id);
   core_ = std::make_unique<MonitorCore>(*paxos_, *store_);
   core_->add_service(std::make_unique<ConfigService>());
+  auto mms = std::make_unique<MonmapService>(monmap_);
+  monmap_service_ = mms.get();
+  core_->add_service(std::move(mms));
   core_->add_service(std::make_unique<MonHealthService>(monmap_, *paxos_, opts_.clock_drift_allowed_ms));
   OsdMapServiceConfig oc = opts_.osdmap;
   oc.fsid = monmap_.fsid;
@@ -115,12 +121,9 @@ Status MonDaemon::start() {
   messenger_->set_dispatcher(&dispatch_);
   CAIRN_ASSIGN_OR_RETURN(auto my_addr, msg::EntityAddr::parse(monmap_.mons[rank_].addr));
   CAIRN_RETURN_IF_ERROR(messenger_->bind(my_addr).status().with_context("bind " + my_addr.to_string()));
-  for (int r = 0; r < monmap_.size(); ++r) {
-    if (r == rank_) continue;
-    CAIRN_ASSIGN_OR_RETURN(auto name, msg::EntityName::parse(mon_entity(monmap_.mons[r].name)));
-    CAIRN_ASSIGN_OR_RETURN(auto addr, msg::EntityAddr::parse(monmap_.mons[r].addr));
-    peers_[r] = messenger_->connect(msg::EntityInst{name, addr}, msg::Policy::kLossless);
-  }
+  CAIRN_RETURN_IF_ERROR(connect_peers());
+  // The log may hold a newer monmap than the file (a crash between the two).
+  if (monmap_service_->map().epoch > monmap_.epoch) apply_monmap();
 
   admin_ = std::make_unique<AdminServer>(io_, metrics_);
   register_admin_commands();
@@ -135,6 +138,42 @@ Status MonDaemon::start() {
                          << log::kv("metrics_port", admin_->http_port())
                          << log::kv("last_committed", store_->last_committed());
   return {};
+}
+
+Status MonDaemon::connect_peers() {
+  for (auto& [r, c] : peers_) c->close();
+  peers_.clear();
+  for (int r = 0; r < monmap_.size(); ++r) {
+    if (r == rank_) continue;
+    CAIRN_ASSIGN_OR_RETURN(auto name, msg::EntityName::parse(mon_entity(monmap_.mons[r].name)));
+    CAIRN_ASSIGN_OR_RETURN(auto addr, msg::EntityAddr::parse(monmap_.mons[r].addr));
+    peers_[r] = messenger_->connect(msg::EntityInst{name, addr}, msg::Policy::kLossless);
+  }
+  return {};
+}
+
+void MonDaemon::apply_monmap() {
+  const MonMap& next = monmap_service_->map();
+  if (stopping_ || next.epoch <= monmap_.epoch) return;
+  monmap_ = next;
+  if (Status st =
+          real_fs().write_file_atomic(opts_.data_dir + "/monmap", encode_to_buffer(monmap_).to_string());
+      !st.ok())
+    CAIRN_LOG(kError, kMon) << "cannot persist the monmap" << log::kv("error", st.to_string());
+  auto rank = monmap_.rank_of(opts_.id);
+  if (!rank) {
+    CAIRN_LOG(kWarn, kMon) << "this monitor was removed from the monmap: stopping"
+                           << log::kv("epoch", monmap_.epoch);
+    stop();
+    io_.stop();
+    return;
+  }
+  rank_ = *rank;
+  CAIRN_LOG(kInfo, kMon) << "monmap changed" << log::kv("epoch", monmap_.epoch)
+                         << log::kv("members", monmap_.to_string()) << log::kv("rank", rank_);
+  if (Status st = connect_peers(); !st.ok())
+    CAIRN_LOG(kError, kMon) << "bad monmap address" << log::kv("error", st.to_string());
+  paxos_->reconfigure(rank_, monmap_.size(), monmap_.mons[rank_].id);
 }
 
 void MonDaemon::stop() {
@@ -230,6 +269,8 @@ void MonDaemon::send(int to_rank, const PaxosMsg& m) {
 void MonDaemon::on_commit(uint64_t /*version*/) {
   m_commits_.inc();
   core_->on_commit();
+  // A committed monmap change is applied outside Paxos's own call stack.
+  if (monmap_service_->map().epoch > monmap_.epoch) asio::post(io_, [this] { apply_monmap(); });
   m_epoch_.set(osdmap_->map().epoch);
   publish_osdmap();
 }
@@ -260,11 +301,15 @@ void MonDaemon::register_handlers() {
 void MonDaemon::on_paxos(const ConnectionRef& c, Message m) {
   const msg::EntityName& peer = c->peer_name();
   auto rank = peer.type == msg::EntityType::kMon ? monmap_.rank_of(peer.id) : std::nullopt;
+  auto pm = m.decode_front<PaxosMsg>();
   if (!rank) {
-    CAIRN_LOG(kWarn, kMon) << "paxos message from a non-member ignored" << log::kv("peer", peer.to_string());
+    // Not a member (any more): its vote does not count, but it may be a removed
+    // monitor that missed the commit removing it. Send it the commits it lacks.
+    CAIRN_LOG(kDebug, kMon) << "paxos message from a non-member" << log::kv("peer", peer.to_string());
+    if (pm.ok() && peer.type == msg::EntityType::kMon && pm->last_committed < store_->last_committed())
+      (void)c->send(Message::make(msg::kMsgMonPaxos, paxos_->catch_up(pm->last_committed)));
     return;
   }
-  auto pm = m.decode_front<PaxosMsg>();
   if (!pm.ok()) {
     CAIRN_LOG(kWarn, kMon) << "malformed paxos message" << log::kv("peer", peer.to_string())
                            << log::kv("error", pm.status().to_string());
@@ -299,8 +344,8 @@ bool MonDaemon::daemon_command(const MonCommand& cmd, MonCommandReply& reply) {
   bool mon_stat = cmd.args.size() >= 2 && cmd.args[0] == "mon" && cmd.args[1] == "stat";
   bool status = cmd.args[0] == "status";
   if (!mon_stat && !status) {
-    if (cmd.args[0] == "mon") {
-      reply.fail(Status(Errc::kNotSupported, "only 'mon stat' exists: monitors are fixed at mkfs for now"));
+    if (cmd.args[0] == "mon" && !monmap_service_->owns(cmd.args)) {
+      reply.fail(Status(Errc::kInvalid, "usage: mon stat | mon add <name> <host:port> | mon remove <name>"));
       return true;
     }
     return false;

@@ -29,6 +29,8 @@
 
 namespace cairn::mon {
 
+class MonmapService;
+
 struct MonDaemonOptions {
   std::string id;        // "a"
   std::string data_dir;  // holds store/, monmap, fsid
@@ -78,6 +80,8 @@ class MonDaemon : public PaxosHost {
   void schedule_tick();
   void register_admin_commands();
   std::string leader_addr() const;
+  Status connect_peers();
+  void apply_monmap();
   struct RecoveryProgress {
     uint64_t pending = 0, total = 0;
     double rate = 0, eta_s = -1;
@@ -95,6 +99,7 @@ class MonDaemon : public PaxosHost {
   std::unique_ptr<Paxos> paxos_;
   std::unique_ptr<MonitorCore> core_;
   OsdMapService* osdmap_ = nullptr;
+  MonmapService* monmap_service_ = nullptr;
   std::unique_ptr<msg::Messenger> messenger_;
   msg::DispatchTable dispatch_;
   std::map<int, msg::ConnectionRef> peers_;             // rank -> lossless connection

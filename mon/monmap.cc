@@ -9,19 +9,23 @@ namespace cairn::mon {
 namespace {
 // More monitors only slow consensus; Ceph deployments use 3 or 5.
 constexpr size_t kMaxMons = 9;
+constexpr uint32_t kNoId = ~0u;
 }  // namespace
 
 void MonInfo::encode(Encoder& e) const {
-  auto m = e.begin_struct(1, 1);
+  auto m = e.begin_struct(2, 1);
   e.put(name);
   e.put(addr);
+  e.put(id);
   e.end_struct(m);
 }
 
 void MonInfo::decode(Decoder& d) {
-  auto s = d.begin_struct(1, "MonInfo");
+  auto s = d.begin_struct(2, "MonInfo");
   d.get(name);
   d.get(addr);
+  id = kNoId;
+  if (s.version >= 2) d.get(id);
   d.end_struct(s);
 }
 
@@ -42,6 +46,8 @@ void MonMap::decode(Decoder& d) {
   if (!d.failed() && !std::is_sorted(mons.begin(), mons.end(),
                                      [](const MonInfo& a, const MonInfo& b) { return a.name < b.name; }))
     d.fail("MonMap: members not sorted");
+  for (size_t i = 0; i < mons.size(); ++i)
+    if (mons[i].id == kNoId) mons[i].id = static_cast<uint32_t>(i);  // written before ids existed
   d.end_struct(s);
 }
 
@@ -71,6 +77,7 @@ Result<MonMap> MonMap::parse(std::string_view members, std::string fsid) {
   if (m.mons.empty() || m.mons.size() > kMaxMons)
     return Status(Errc::kInvalid, "need 1 to " + std::to_string(kMaxMons) + " monitors");
   std::sort(m.mons.begin(), m.mons.end(), [](const MonInfo& a, const MonInfo& b) { return a.name < b.name; });
+  for (size_t i = 0; i < m.mons.size(); ++i) m.mons[i].id = static_cast<uint32_t>(i);
   return m;
 }
 

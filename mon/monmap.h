@@ -20,6 +20,9 @@ namespace cairn::mon {
 struct MonInfo {
   std::string name;  // "a" for mon.a
   std::string addr;  // "127.0.0.1:6789"
+  // Stable for the monitor's life (ranks shift when members come and go): it
+  // makes this monitor's Paxos ballots unique. Initial members get their rank.
+  uint32_t id = 0;
   bool operator==(const MonInfo&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);

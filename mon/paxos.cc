@@ -9,7 +9,13 @@
 namespace cairn::mon {
 
 Paxos::Paxos(int rank, int num_members, PaxosStore& store, PaxosHost& host, Random& rng, PaxosConfig cfg)
-    : rank_(rank), num_members_(num_members), store_(store), host_(host), rng_(rng), cfg_(cfg) {
+    : rank_(rank),
+      num_members_(num_members),
+      ballot_id_(static_cast<uint64_t>(rank)),
+      store_(store),
+      host_(host),
+      rng_(rng),
+      cfg_(cfg) {
   // A follower must not start an election while it still promises a lease to the
   // leader; otherwise the leader's reads under lease would not be safe.
   if (cfg_.election_timeout_ms < cfg_.lease_ms || rank < 0 || rank >= num_members) {
@@ -20,6 +26,30 @@ Paxos::Paxos(int rank, int num_members, PaxosStore& store, PaxosHost& host, Rand
   last_leader_contact_ms_ = now_ms();
   // After a restart we forgot which lease we granted: keep quiet for one lease.
   lease_expiry_ms_ = now_ms() + cfg_.lease_ms;
+  reset_election_deadline();
+}
+
+void Paxos::reconfigure(int rank, int num_members, uint32_t ballot_id) {
+  if (rank < 0 || rank >= num_members || ballot_id > 255) {
+    CAIRN_LOG(kError, kMon) << "paxos: invalid membership" << log::kv("rank", rank)
+                            << log::kv("members", num_members);
+    std::abort();
+  }
+  CAIRN_LOG(kInfo, kMon) << "paxos: membership changed" << log::kv("rank", rank)
+                         << log::kv("members", num_members);
+  // Whatever this member led or promised was about the old set: step down and let
+  // an election among the new set decide (uncommitted values are recovered by it).
+  step_down(-1, 0);
+  rank_ = rank;
+  num_members_ = num_members;
+  ballot_id_ = ballot_id;
+  inflight_.reset();
+  peer_lc_.clear();
+  clock_skew_ns_.clear();
+  lease_sent_ms_.clear();
+  lease_acks_.clear();
+  promised_by_.clear();
+  best_uncommitted_.reset();
   reset_election_deadline();
 }
 

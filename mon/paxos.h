@@ -73,6 +73,12 @@ class Paxos {
 
   void tick();
   void handle(int from, const PaxosMsg& m);
+  // The monitor set changed (a committed monmap): this member's new rank, the
+  // new member count and its stable ballot id. Steps down; an election follows.
+  void reconfigure(int rank, int num_members, uint32_t ballot_id);
+  // The commits a peer at `their_lc` lacks (entries, or a snapshot): for monitors
+  // outside the current set, so a removed one learns of its removal.
+  PaxosMsg catch_up(uint64_t their_lc) const;
   // Leader only. `done` runs with ok once the transaction is committed, or with
   // kAgain if leadership is lost first (the caller retries through the new leader).
   Status propose(KvTxn txn, Done done);
@@ -138,8 +144,9 @@ class Paxos {
   void on_lease(int from, const PaxosMsg& m);
   void on_lease_ack(int from, const PaxosMsg& m);
 
-  const int rank_;
-  const int num_members_;
+  int rank_;
+  int num_members_;
+  uint64_t ballot_id_;  // low byte of this member's ballots (its stable monmap id)
   PaxosStore& store_;
   PaxosHost& host_;
   Random& rng_;

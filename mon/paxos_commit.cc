@@ -150,8 +150,12 @@ void Paxos::on_lagging(int from, const PaxosMsg& m) {
 }
 
 void Paxos::send_catch_up(int to, uint64_t their_lc) {
+  if (their_lc >= store_.last_committed()) return;
+  host_.send(to, catch_up(their_lc));
+}
+
+PaxosMsg Paxos::catch_up(uint64_t their_lc) const {
   uint64_t lc = store_.last_committed();
-  if (their_lc >= lc) return;
   PaxosMsg c;
   c.op = PaxosOp::kCommit;
   c.pn = my_pn_;
@@ -169,7 +173,7 @@ void Paxos::send_catch_up(int to, uint64_t their_lc) {
       c.entries.push_back(LogEntry{v, std::move(*e)});
     }
   }
-  host_.send(to, c);
+  return c;
 }
 
 void Paxos::maybe_trim() {

@@ -17,7 +17,7 @@ void Paxos::start_election() {
   role_ = Role::kCandidate;
   leader_rank_ = -1;
   uint64_t base = std::max(max_seen_pn_, store_.promised_pn());
-  my_pn_ = (((base >> 8) + 1) << 8) | static_cast<uint64_t>(rank_);
+  my_pn_ = (((base >> 8) + 1) << 8) | ballot_id_;
   store_must(store_.set_promised_pn(my_pn_), "promise to self");
   max_seen_pn_ = my_pn_;
   promised_by_ = {rank_};

@@ -146,6 +146,25 @@ MonCluster::~MonCluster() {
   if (!getenv("CAIRN_KEEP_TEST_DIRS")) std::system(("rm -rf " + dir_).c_str());
 }
 
+int MonCluster::add_member(const std::string& name, uint16_t port, const std::string& members) {
+  names_.push_back(name);
+  ports_.push_back(port);
+  pids_.push_back(-1);
+  int i = size() - 1;
+  run_process({bin_dir() + "/cairn-mon", "--mkfs", "--id", name, "--data", data_dir(i),
+               "--mon-initial-members", members, "--fsid", "test-fsid"},
+              std::chrono::milliseconds(20000));
+  return i;
+}
+
+bool MonCluster::exited(int i) {
+  if (pids_[i] <= 0) return true;
+  int status = 0;
+  if (waitpid(pids_[i], &status, WNOHANG) != pids_[i]) return false;
+  pids_[i] = -1;
+  return true;
+}
+
 Status MonCluster::start(int i) {
   if (pids_[i] > 0) return {};
   std::vector<std::string> args{bin_dir() + "/cairn-mon", "--id", names_[i], "--data", data_dir(i)};

@@ -34,6 +34,12 @@ class MonCluster {
   ~MonCluster();
 
   Status start_all();
+  // Makes a new monitor's data directory (not started) with the members listed
+  // (`name=addr,...`, the new one included) and returns its index. Its port is
+  // free; addr(index) tells it.
+  int add_member(const std::string& name, uint16_t port, const std::string& members);
+  // True once monitor i's process has ended by itself (it is then reaped).
+  bool exited(int i);
   Status start(int i);
   void kill9(int i);
   void stop(int i);  // SIGTERM
