@@ -20,6 +20,8 @@ cairn::Config options() {
       .define("mkfs", OptType::kBool, "false", "format the data directory and exit")
       .define("osd_device_size", OptType::kSize, "10G", "mkfs: size of the block file")
       .define("osd_cache_size", OptType::kSize, "128M", "metadata cache (onodes and RocksDB blocks)")
+      .define("osd_store_dsync", OptType::kBool, "false",
+              "data writes with RWF_DSYNC instead of one device flush per commit group")
       .define("mon_host", OptType::kString, "", "monitors: host:port,...")
       .define("public_addr", OptType::kString, "127.0.0.1", "address to listen on")
       .define("port", OptType::kUint, "0", "port to listen on (0: any free port)")
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
   cairn::log::set_entity("osd." + std::to_string(o.id));
   o.device_bytes = c.get_size("osd_device_size");
   o.cache_bytes = c.get_size("osd_cache_size");
+  o.store_dsync = c.get_bool("osd_store_dsync");
   if (c.get_bool("mkfs")) {
     st = cairn::osd::OsdDaemon::mkfs(o);
     if (!st.ok()) return fail(st);

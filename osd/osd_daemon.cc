@@ -26,6 +26,7 @@ store::BlockStoreOptions store_options(const OsdOptions& o) {
   s.path = o.data_dir;
   s.device_bytes = o.device_bytes;
   s.cache_bytes = o.cache_bytes;
+  s.dsync_data_writes = o.store_dsync;
   return s;
 }
 

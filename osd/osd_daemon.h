@@ -40,6 +40,7 @@ struct OsdOptions {
   std::string admin_socket;             // default <data>/osd.<id>.asok
   uint64_t device_bytes = 10ull << 30;  // mkfs: size of the block file
   uint64_t cache_bytes = 128ull << 20;
+  bool store_dsync = false;  // data writes with RWF_DSYNC instead of a flush per commit group
   uint32_t heartbeat_interval_ms = 1000;
   uint32_t heartbeat_grace_ms = 20000;
   uint32_t stats_interval_ms = 2000;

@@ -44,8 +44,8 @@ run() {  # name, bench args...
   echo
 }
 
-run 4M-write-t16 write -t 16 --no-cleanup
-run 4M-seq-t16 seq -t 16
+[ -n "${ONLY_4K:-}" ] || run 4M-write-t16 write -t 16 --no-cleanup
+[ -n "${ONLY_4K:-}" ] || run 4M-seq-t16 seq -t 16
 "$BIN/cairn" rados -p bench cleanup >/dev/null 2>&1
 run 4k-write-t16 write -b 4096 -t 16 --no-cleanup
 run 4k-rand-t16 rand -t 16
