@@ -37,8 +37,8 @@ enum class Errc : int {
   kShutdown = ESHUTDOWN,    // component is stopping
   kCorrupt = EBADMSG,       // decoded bytes are malformed or truncated
   kNameTooLong = ENAMETOOLONG,
-  kStale = ESTALE,  // sender's map is older than the receiver's: refresh and resend
-  kInternal = 1000,         // bug or unexpected condition: see message
+  kStale = ESTALE,   // sender's map is older than the receiver's: refresh and resend
+  kInternal = 1000,  // bug or unexpected condition: see message
 };
 
 std::string_view errc_name(Errc code);

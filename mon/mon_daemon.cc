@@ -519,19 +519,9 @@ void MonDaemon::register_admin_commands() {
         return Result<std::string>(
             nlohmann::json{{"last_committed", s.last_committed}, {"state_xxh3", std::to_string(h)}}.dump());
       });
-  admin_->register_command("fault", "fault cut|drop P|delay MS|clear <entity> (tests only)",
-                           [this](const std::vector<std::string>& a) -> Result<std::string> {
-                             if (a.size() < 2)
-                               return Status(Errc::kInvalid, "usage: fault cut|clear <entity>");
-                             CAIRN_ASSIGN_OR_RETURN(auto peer, msg::EntityName::parse(a.back()));
-                             if (a[0] == "cut")
-                               messenger_->faults().cut(peer);
-                             else if (a[0] == "clear")
-                               messenger_->faults().clear(peer);
-                             else
-                               return Status(Errc::kInvalid, "unknown fault '" + a[0] + "'");
-                             return std::string("{}");
-                           });
+  admin_->register_command(
+      "fault", msg::FaultInjector::kAdminHelp,
+      [this](const std::vector<std::string>& a) { return messenger_->faults().admin_command(a); });
 }
 
 }  // namespace cairn::mon

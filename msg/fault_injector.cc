@@ -1,5 +1,7 @@
 #include "msg/fault_injector.h"
 
+#include <cstdlib>
+
 namespace cairn::msg {
 
 void FaultInjector::set(const EntityName& peer, FaultSpec spec) {
@@ -53,6 +55,29 @@ bool FaultInjector::should_drop(const EntityName& peer) {
   auto it = faults_.find(peer);
   if (it == faults_.end() || it->second.drop_probability <= 0.0) return false;
   return rng_.chance(it->second.drop_probability);
+}
+
+Result<std::string> FaultInjector::admin_command(const std::vector<std::string>& a) {
+  if (a.size() < 2) return Status(Errc::kInvalid, "usage: fault cut|clear|drop P|delay MS <entity>");
+  CAIRN_ASSIGN_OR_RETURN(auto peer, EntityName::parse(a.back()));
+  if (a[0] == "cut" && a.size() == 2) {
+    cut(peer);
+  } else if (a[0] == "clear" && a.size() == 2) {
+    clear(peer);
+  } else if (a[0] == "drop" && a.size() == 3) {
+    char* end = nullptr;
+    double p = std::strtod(a[1].c_str(), &end);
+    if (!end || *end || p < 0 || p > 1) return Status(Errc::kInvalid, "drop probability must be in [0, 1]");
+    drop(peer, p);
+  } else if (a[0] == "delay" && a.size() == 3) {
+    char* end = nullptr;
+    unsigned long ms = std::strtoul(a[1].c_str(), &end, 10);
+    if (!end || *end || ms > 600000) return Status(Errc::kInvalid, "delay must be 0..600000 ms");
+    delay(peer, std::chrono::milliseconds(ms));
+  } else {
+    return Status(Errc::kInvalid, "usage: fault cut|clear|drop P|delay MS <entity>");
+  }
+  return std::string("{}");
 }
 
 }  // namespace cairn::msg

@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "common/env.h"
 #include "msg/entity.h"
@@ -46,6 +47,10 @@ class FaultInjector {
   void delay(const EntityName& peer, std::chrono::milliseconds d) { set(peer, FaultSpec{.delay = d}); }
   void clear(const EntityName& peer);
   void clear_all();
+  // The daemons' `fault` admin command: "cut|clear <entity>", "drop <p> <entity>",
+  // "delay <ms> <entity>" (tests only). Returns "{}" or why the line is wrong.
+  Result<std::string> admin_command(const std::vector<std::string>& args);
+  static constexpr const char* kAdminHelp = "fault cut|clear|drop P|delay MS <entity> (tests only)";
 
   // The fault in force for `peer` (none() if there is none).
   FaultSpec get(const EntityName& peer) const;
