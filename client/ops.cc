@@ -232,6 +232,7 @@ Result<std::map<std::string, BufferList>> OpReply::kv_map(size_t i) const {
 Result<msg::OmapOut> OpReply::omap(size_t i) const { return decode_out<msg::OmapOut>(*this, i); }
 Result<msg::NotifyOut> OpReply::notify(size_t i) const { return decode_out<msg::NotifyOut>(*this, i); }
 Result<msg::PgListOut> OpReply::pg_list(size_t i) const { return decode_out<msg::PgListOut>(*this, i); }
+Result<msg::ScrubOut> OpReply::scrub(size_t i) const { return decode_out<msg::ScrubOut>(*this, i); }
 
 // ---- list cursor ----
 

@@ -235,6 +235,16 @@ Result<BufferList> IoCtx::omap_get_header(const std::string& oid) {
   return r.data(i);
 }
 
+Result<OpReply> IoCtx::pg_operate(uint32_t pg_seed, const ObjectOperation& op, milliseconds extra) {
+  if (op.empty()) return Status(Errc::kInvalid, "empty op");
+  auto impl = impl_;
+  OpTarget t;
+  t.pool = pool_;
+  t.pg = pg_seed;
+  ObjectOperation o = op;
+  return impl->run_sync<OpReply>([impl, t, o, extra]() { return impl->execute(t, o, extra); });
+}
+
 Result<ListPage> IoCtx::list_objects(const ListCursor& from, size_t max) {
   if (max == 0) return Status(Errc::kInvalid, "list_objects: max must be > 0");
   auto impl = impl_;

@@ -80,6 +80,7 @@ struct OpReply {
   Result<msg::OmapOut> omap(size_t i) const;                         // omap_get_vals
   Result<msg::NotifyOut> notify(size_t i) const;
   Result<msg::PgListOut> pg_list(size_t i) const;
+  Result<msg::ScrubOut> scrub(size_t i) const;  // pg scrub / list-inconsistent
   // kNotFound etc. when sub-op `i` failed; ok otherwise.
   Status sub_status(size_t i) const;
 };
@@ -229,6 +230,10 @@ class IoCtx {
 
   // One page of the pool's objects from `from` (at most `max` entries).
   Result<ListPage> list_objects(const ListCursor& from, size_t max);
+  // A PG-wide op (msg::osd_op_is_pg_wide: scrub, list-inconsistent) on PG
+  // `pg_seed` of this pool; `extra` lengthens the op timeout (a deep scrub reads
+  // every copy of every object).
+  Result<OpReply> pg_operate(uint32_t pg_seed, const ObjectOperation& op, std::chrono::milliseconds extra);
   // Every object in the pool (all namespaces).
   Result<std::vector<ListEntry>> list_all();
 

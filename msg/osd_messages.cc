@@ -289,7 +289,7 @@ void PgInfoMsg::decode(Decoder& d) {
 }
 
 void PgScanMsg::encode(Encoder& e) const {
-  auto m = e.begin_struct(1, 1);
+  auto m = e.begin_struct(2, 1);
   e.put(pool);
   e.put(pg_seed);
   e.put(map_epoch);
@@ -302,11 +302,16 @@ void PgScanMsg::encode(Encoder& e) const {
   e.put(versions);
   e.put(at_end);
   e.put(next);
+  e.put(scrub);
+  e.put(deep);
+  e.put(sizes);
+  e.put(attr_digests);
+  e.put(data_digests);
   e.end_struct(m);
 }
 
 void PgScanMsg::decode(Decoder& d) {
-  auto s = d.begin_struct(1, "PgScanMsg");
+  auto s = d.begin_struct(2, "PgScanMsg");
   d.get(pool);
   d.get(pg_seed);
   d.get(map_epoch);
@@ -319,6 +324,49 @@ void PgScanMsg::decode(Decoder& d) {
   d.get(versions);
   d.get(at_end);
   d.get(next);
+  if (s.version >= 2) {
+    d.get(scrub);
+    d.get(deep);
+    d.get(sizes);
+    d.get(attr_digests);
+    d.get(data_digests);
+  }
+  d.end_struct(s);
+}
+
+void InconsistentObject::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(oid);
+  e.put(bad_osds);
+  e.put(errors);
+  e.end_struct(m);
+}
+
+void InconsistentObject::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "InconsistentObject");
+  d.get(oid);
+  d.get(bad_osds);
+  d.get(errors);
+  d.end_struct(s);
+}
+
+void ScrubOut::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(objects);
+  e.put(deep);
+  e.put(repaired);
+  e.put(stamp_ns);
+  e.put(inconsistent);
+  e.end_struct(m);
+}
+
+void ScrubOut::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "ScrubOut");
+  d.get(objects);
+  d.get(deep);
+  d.get(repaired);
+  d.get(stamp_ns);
+  d.get(inconsistent);
   d.end_struct(s);
 }
 
@@ -353,8 +401,14 @@ const char* osd_op_name(OsdOpCode c) {
     case OsdOpCode::kNotify: return "notify";
     case OsdOpCode::kNotifyAck: return "notify-ack";
     case OsdOpCode::kPgList: return "pg-list";
+    case OsdOpCode::kPgScrub: return "pg-scrub";
+    case OsdOpCode::kPgListInconsistent: return "pg-list-inconsistent";
   }
   return nullptr;
+}
+
+bool osd_op_is_pg_wide(OsdOpCode c) {
+  return c == OsdOpCode::kPgList || c == OsdOpCode::kPgScrub || c == OsdOpCode::kPgListInconsistent;
 }
 
 bool osd_op_is_write(OsdOpCode c) {

@@ -60,8 +60,15 @@ enum class OsdOpCode : uint16_t {
   kNotify = 42,     // indata = payload, len = timeout ms -> NotifyOut encoded
   kNotifyAck = 43,  // off = notify id, len = the watch cookie, indata = the reply payload
   // ---- PG-wide ----
-  kPgList = 50,  // list the PG's objects: indata = encoded cursor (hash,nspace,name), len = max -> PgListOut
+  kPgList = 50,   // list the PG's objects: indata = encoded cursor (hash,nspace,name), len = max -> PgListOut
+  kPgScrub = 51,  // compare every acting copy (flags kScrubDeep, kScrubRepair) -> ScrubOut
+  kPgListInconsistent = 52,  // the last scrub's findings -> ScrubOut
 };
+
+inline constexpr uint32_t kScrubDeep = 1;    // also compare data and omap digests
+inline constexpr uint32_t kScrubRepair = 2;  // rewrite bad copies from the primary's
+// PG-wide ops: no object name; sent to the PG's primary.
+bool osd_op_is_pg_wide(OsdOpCode c);
 
 inline constexpr uint32_t kCreateExclusive = 1;
 inline constexpr uint32_t kCmpAbsentOk = 2;
@@ -177,6 +184,27 @@ struct PgListOut {
   void decode(Decoder& d);
 };
 
+// One object a scrub found different between copies.
+struct InconsistentObject {
+  ObjectCursor oid;
+  std::vector<int32_t> bad_osds;  // copies that differ from the authoritative one (or lack it)
+  std::string errors;             // "missing", "size", "version", "attrs", "data_digest", "read_error"...
+  bool operator==(const InconsistentObject&) const = default;
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
+struct ScrubOut {
+  uint64_t objects = 0;  // objects compared
+  bool deep = false;
+  bool repaired = false;
+  uint64_t stamp_ns = 0;  // wall clock when the scrub finished (0: never scrubbed)
+  std::vector<InconsistentObject> inconsistent;
+  bool operator==(const ScrubOut&) const = default;
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
 struct NotifyOut {
   std::vector<std::pair<uint64_t, BufferList>> acks;  // watcher cookie -> reply payload
   std::vector<uint64_t> timed_out;                    // cookies that did not answer in time
@@ -271,6 +299,12 @@ struct PgScanMsg {
   std::vector<std::pair<uint32_t, uint64_t>> versions;  // per object: (epoch, version)
   bool at_end = false;
   ObjectCursor next;
+  // v2, for scrub: query with `scrub` set asks for these per object too.
+  bool scrub = false;
+  bool deep = false;
+  std::vector<uint64_t> sizes;
+  std::vector<uint64_t> attr_digests;
+  std::vector<uint64_t> data_digests;  // deep: data and omap; ~0 when the read failed
   bool operator==(const PgScanMsg&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);

@@ -176,7 +176,7 @@ void OsdDaemon::dispatch_pg_message(const ConnectionRef& c, Message m) {
     if (st.ok() && !op->nspace.empty() && op->nspace[0] == '\x01')
       st = Status(Errc::kInvalid, "reserved namespace");
     if (st.ok() && op->name.empty() && op->nspace.empty() &&
-        !(op->ops.size() == 1 && op->ops[0].code == msg::OsdOpCode::kPgList))
+        !(op->ops.size() == 1 && msg::osd_op_is_pg_wide(op->ops[0].code)))
       st = Status(Errc::kInvalid, "empty object name");
     if (!st.ok()) {
       // Malformed or invalid: a clear error, never a crash.
@@ -389,6 +389,22 @@ void OsdDaemon::stats_tick() {
   }
 }
 
+Result<std::string> OsdDaemon::on_pg(const std::string& pgid,
+                                     std::function<Result<std::string>(pg::ReplicatedPg&)> fn) {
+  CAIRN_ASSIGN_OR_RETURN(auto cid, store::CollectionId::parse(pgid));
+  Shard& sh = shard_of(cid.pool, cid.seed);
+  auto run = [&sh, cid, &fn]() -> Result<std::string> {
+    auto* pg = sh.find_pg({cid.pool, cid.seed});
+    if (!pg) return Status(Errc::kNotFound, "no pg " + cid.to_string() + " here");
+    return fn(*pg);
+  };
+  if (sh.is_inline()) return run();  // this very thread: waiting on a post would deadlock
+  std::promise<Result<std::string>> p;
+  auto f = p.get_future();
+  sh.post([&p, &run] { p.set_value(run()); });
+  return f.get();
+}
+
 void OsdDaemon::register_admin_commands() {
   admin_->register_command("status", "this OSD's state", [this](const std::vector<std::string>&) {
     nlohmann::json j = {
@@ -400,24 +416,17 @@ void OsdDaemon::register_admin_commands() {
       "dump-objects", "dump-objects PGID [--digest]: objects of a PG copy with versions (and data digests)",
       [this](const std::vector<std::string>& a) -> Result<std::string> {
         if (a.empty()) return Status(Errc::kInvalid, "usage: dump-objects PGID [--digest]");
-        CAIRN_ASSIGN_OR_RETURN(auto cid, store::CollectionId::parse(a[0]));
         bool digest = a.size() > 1 && a[1] == "--digest";
-        Shard& sh = shard_of(cid.pool, cid.seed);
-        if (sh.is_inline()) {  // this very thread: waiting on a post would deadlock
-          auto* pg = sh.find_pg({cid.pool, cid.seed});
-          if (!pg) return Status(Errc::kNotFound, "no pg " + cid.to_string() + " here");
-          return pg->dump_objects_json(digest);
-        }
-        std::promise<Result<std::string>> p;
-        auto f = p.get_future();
-        sh.post([&sh, &p, cid, digest] {
-          auto* pg = sh.find_pg({cid.pool, cid.seed});
-          if (!pg)
-            p.set_value(Status(Errc::kNotFound, "no pg " + cid.to_string() + " here"));
-          else
-            p.set_value(pg->dump_objects_json(digest));
-        });
-        return f.get();
+        return on_pg(a[0], [digest](pg::ReplicatedPg& pg) { return pg.dump_objects_json(digest); });
+      });
+  admin_->register_command(
+      "inject-error", "inject-error data|missing PGID NAME: damage this copy of an object (tests only)",
+      [this](const std::vector<std::string>& a) -> Result<std::string> {
+        if (a.size() != 3 || (a[0] != "data" && a[0] != "missing"))
+          return Status(Errc::kInvalid, "usage: inject-error data|missing PGID NAME");
+        bool data = a[0] == "data";
+        std::string name = a[2];
+        return on_pg(a[1], [data, name](pg::ReplicatedPg& pg) { return pg.inject_error(name, data); });
       });
   admin_->register_command(
       "fault", msg::FaultInjector::kAdminHelp,

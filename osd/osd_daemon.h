@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -48,6 +49,11 @@ struct OsdOptions {
 };
 
 class Shard;
+}  // namespace cairn::osd
+namespace cairn::pg {
+class ReplicatedPg;
+}
+namespace cairn::osd {
 
 class OsdDaemon {
  public:
@@ -89,6 +95,9 @@ class OsdDaemon {
   void schedule(std::unique_ptr<asio::steady_timer>& t, uint32_t ms, void (OsdDaemon::*fn)());
   msg::ConnectionRef peer(int32_t osd);
   void register_admin_commands();
+  // Runs `fn` on PG `pgid`'s shard and waits for it (admin commands).
+  Result<std::string> on_pg(const std::string& pgid,
+                            std::function<Result<std::string>(pg::ReplicatedPg&)> fn);
 
   asio::io_context& io_;
   OsdOptions opts_;

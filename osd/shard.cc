@@ -188,7 +188,7 @@ void Shard::dispatch(const msg::ConnectionRef& conn, msg::Message m, int32_t fro
       auto r = m.decode_front<msg::PgScanMsg>();
       if (!r.ok() || park(conn, m, from_osd, r->pool)) return;
       if (!r->reply) r->result = from_osd;
-      if (auto* pg = get_pg({r->pool, r->pg_seed}, true)) pg->handle_scan(*r);
+      if (auto* pg = get_pg({r->pool, r->pg_seed}, true)) pg->handle_scan(*r, from_osd);
       return;
     }
     default: return;

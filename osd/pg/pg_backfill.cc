@@ -98,8 +98,8 @@ void ReplicatedPg::start_backfill(int32_t target, uint32_t epoch) {
   send_msg(target, msg::kMsgPgScan, q);
 }
 
-void ReplicatedPg::handle_scan(const msg::PgScanMsg& in) {
-  if (in.reply) return backfill_scan_reply(in);
+void ReplicatedPg::handle_scan(const msg::PgScanMsg& in, int32_t from) {
+  if (in.reply) return in.scrub ? scrub_scan_reply(in, from) : backfill_scan_reply(in);
   // A source asks for a page of this copy.
   msg::PgScanMsg r = in;
   r.reply = true;
@@ -116,6 +116,12 @@ void ReplicatedPg::handle_scan(const msg::PgScanMsg& in) {
       Eversion v = internal::object_version(host_.store(), cid_, o);
       r.objects.push_back({o.hash, o.nspace, o.name});
       r.versions.emplace_back(v.epoch, v.version);
+      if (in.scrub) {
+        internal::CopyDigest d = internal::digest_copy(host_.store(), cid_, o, in.deep);
+        r.sizes.push_back(d.size);
+        r.attr_digests.push_back(d.attrs);
+        r.data_digests.push_back(d.data);
+      }
     }
     r.at_end = !page->next;
     if (page->next) r.next = {page->next->hash, page->next->nspace, page->next->name};
@@ -170,7 +176,8 @@ void ReplicatedPg::backfill_scan_reply(const msg::PgScanMsg& r) {
   backfill_push_all();
 }
 
-Status ReplicatedPg::push_object(int32_t target, const store::ObjectId& oid, uint64_t rep_tid) {
+Status ReplicatedPg::push_object(int32_t target, const store::ObjectId& oid, uint64_t rep_tid,
+                                 uint32_t epoch) {
   auto& st = host_.store();
   store::Transaction t;
   // Recreate the object whole: touch so the remove always finds it.
@@ -193,7 +200,7 @@ Status ReplicatedPg::push_object(int32_t target, const store::ObjectId& oid, uin
     }
     if (!page.more || page.entries.empty()) break;
   }
-  msg::RepOpMsg rep{id_.pool, id_.seed, backfill_->epoch, 0, 0, rep_tid, true, {}};
+  msg::RepOpMsg rep{id_.pool, id_.seed, epoch, 0, 0, rep_tid, true, {}};
   send_msg(target, msg::kMsgRepOp, rep, encode_to_buffer(t));
   return {};
 }
@@ -214,7 +221,7 @@ void ReplicatedPg::backfill_push_all() {
   }
   while (b.next_push < b.to_push.size() && b.pending.size() < kMaxPushesInFlight) {
     uint64_t tid = next_rep_tid_++;
-    Status st = push_object(b.target, b.to_push[b.next_push++], tid);
+    Status st = push_object(b.target, b.to_push[b.next_push++], tid, b.epoch);
     if (!st.ok()) return backfill_done(st);
     b.pending.insert(tid);
   }
@@ -222,7 +229,7 @@ void ReplicatedPg::backfill_push_all() {
   if (!b.meta_sent) {
     b.meta_sent = true;
     uint64_t tid = next_rep_tid_++;
-    Status st = push_object(b.target, meta_oid_, tid);
+    Status st = push_object(b.target, meta_oid_, tid, b.epoch);
     if (!st.ok()) return backfill_done(st);
     b.pending.insert(tid);
     return;

@@ -108,6 +108,9 @@ void ReplicatedPg::do_op(const msg::ConnectionRef& conn, msg::Message m, msg::Os
     waiting_object_[key].push_back(std::make_unique<Waiter>(Waiter{conn, std::move(m), std::move(op)}));
     return;
   }
+  if (op.ops.size() == 1 &&
+      (op.ops[0].code == OsdOpCode::kPgScrub || op.ops[0].code == OsdOpCode::kPgListInconsistent))
+    return do_scrub_op(conn, std::move(m), op.ops[0]);
   std::vector<BufferList> indata = msg::split_data(m.data, msg::indata_lens(op));
   for (const auto& sub : op.ops) {
     if (sub.code == OsdOpCode::kWatch || sub.code == OsdOpCode::kUnwatch || sub.code == OsdOpCode::kNotify ||

@@ -131,6 +131,10 @@ void ReplicatedPg::start_interval() {
   for (auto& [key, q] : waiting_object_)
     for (auto& w : q) waiting_active_.push_back(std::move(w));
   waiting_object_.clear();
+  if (scrub_) {  // a scrub compares one interval's copies: askers resend
+    for (auto& [c, req] : scrub_->waiters) reply_error(c, req, -EAGAIN);
+    scrub_.reset();
+  }
   // A backfill this copy runs for a primary lives until that primary starts a newer interval.
   if (backfill_ && is_primary()) backfill_.reset();
   backfill_queue_.clear();
@@ -305,6 +309,10 @@ void ReplicatedPg::handle_rep_op(int32_t from, msg::Message m, msg::RepOpMsg rep
 }
 
 void ReplicatedPg::handle_rep_reply(const msg::RepOpReplyMsg& r) {
+  if (scrub_ && scrub_->repair_tids.erase(r.rep_tid)) {
+    if (scrub_->repair_tids.empty()) scrub_finish();
+    return;
+  }
   if (backfill_ && internal::backfill_ack(*backfill_, r)) {
     backfill_push_all();
     return;
@@ -349,6 +357,7 @@ msg::PgStatEntry ReplicatedPg::stats() const {
       if (acting_.size() < min_size_) s.state = msg::kPgDown | msg::kPgUndersized;
       break;
   }
+  if (!last_scrub_.inconsistent.empty()) s.state |= msg::kPgInconsistent;
   return s;
 }
 

@@ -77,7 +77,7 @@ class ReplicatedPg {
   void handle_rep_op(int32_t from, msg::Message m, msg::RepOpMsg rep);
   void handle_rep_reply(const msg::RepOpReplyMsg& r);
   void handle_info(const msg::PgInfoMsg& info);
-  void handle_scan(const msg::PgScanMsg& scan);
+  void handle_scan(const msg::PgScanMsg& scan, int32_t from);
   // A client connection closed: forget its watches.
   void connection_closed(const msg::ConnectionRef& conn);
 
@@ -86,12 +86,16 @@ class ReplicatedPg {
   msg::PgStatEntry stats() const;
   // Admin: object names and versions (for comparing replicas).
   Result<std::string> dump_objects_json(bool with_digest);
+  // Tests only: damages this copy of object `name` (its data, or removes it),
+  // leaving its version alone, as a bad disk or a lost write would.
+  Result<std::string> inject_error(const std::string& name, bool data);
 
   // Defined in internal/pg_internal.h.
   struct Waiter;
   struct InFlight;
   struct Backfill;
   struct Notify;
+  struct Scrub;
 
  private:
   enum class State { kInitial, kPeering, kBackfilling, kActive, kReplica, kStray };
@@ -117,12 +121,17 @@ class ReplicatedPg {
   void do_watch_op(const msg::ConnectionRef& conn, const msg::Message& m, const msg::OsdOpMsg& op,
                    const std::vector<BufferList>& indata);
   void finish_notify(uint64_t notify_id);
+  // ---- scrub (pg_scrub.cc) ----
+  void do_scrub_op(const msg::ConnectionRef& conn, msg::Message m, const msg::OsdSubOp& sub);
+  void scrub_scan_reply(const msg::PgScanMsg& scan, int32_t from);
+  void scrub_compare();
+  void scrub_finish();
   // ---- backfill (pg_backfill.cc) ----
   void start_backfill(int32_t target, uint32_t epoch);
   void backfill_scan_reply(const msg::PgScanMsg& scan);
   void backfill_push_all();
   void backfill_done(Status st);
-  Status push_object(int32_t target, const store::ObjectId& oid, uint64_t rep_tid);
+  Status push_object(int32_t target, const store::ObjectId& oid, uint64_t rep_tid, uint32_t epoch);
 
   PgHost& host_;
   crush::PgId id_;
@@ -145,6 +154,8 @@ class ReplicatedPg {
   // Activation: infos heard in this interval; copies still to backfill.
   std::map<int32_t, msg::PgInfoMsg> peer_info_;
   std::unique_ptr<Backfill> backfill_;
+  std::unique_ptr<Scrub> scrub_;
+  msg::ScrubOut last_scrub_;
   std::vector<int32_t> backfill_queue_;
 
   // Ops waiting for activation, and for an object's in-flight write.

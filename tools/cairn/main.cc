@@ -18,6 +18,7 @@
 #include "common/env.h"
 #include "common/log.h"
 #include "tools/cairn/cluster.h"
+#include "tools/cairn/pg_scrub.h"
 #include "tools/cairn/rados.h"
 
 namespace {
@@ -35,6 +36,7 @@ void usage() {
       "  osd pool ls | get NAME [FIELD] | set NAME size|min_size|pg_num V\n"
       "  osd pool rm NAME NAME --yes-i-really-really-mean-it\n"
       "  pg map POOL OBJECT | pg dump | pg stat\n"
+      "  pg scrub|deep-scrub|repair|list-inconsistent PGID   compare (and mend) a PG's copies\n"
       "  config set|get|rm|dump ...\n"
       "  cluster up|down|status ...      a local cluster on 127.0.0.1 (cairn cluster --help)\n"
       "  rados -p POOL put|get|ls|...    object I/O and bench (cairn rados help)\n",
@@ -120,6 +122,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cairn: %s\n", (!hosts.ok() ? hosts.status() : timeout.status()).message().c_str());
     return EINVAL;
   }
+  if (cairn::tools::is_pg_scrub_command(cli->words))
+    return cairn::tools::run_pg_scrub(*hosts, cli->words, cli->format != "plain",
+                                      std::chrono::milliseconds(*timeout));
   if (cli->words[0] == "rados")
     return cairn::tools::run_rados(*hosts, cli->words, cli->format != "plain",
                                    std::chrono::milliseconds(*timeout));

@@ -11,6 +11,20 @@
 
 namespace cairn::pg {
 
+namespace internal {
+// What a scrub compares of one object copy.
+struct CopyDigest {
+  bool exists = false;
+  Eversion version;
+  uint64_t size = 0;
+  uint64_t attrs = 0;  // xxh3 over the xattrs (names and values)
+  uint64_t data = 0;   // deep: xxh3 over data, omap header and omap; kReadError if unreadable
+};
+inline constexpr uint64_t kReadError = ~0ull;
+CopyDigest digest_copy(store::ObjectStore& st, const store::CollectionId& cid, const store::ObjectId& oid,
+                       bool deep);
+}  // namespace internal
+
 // A client op held until the PG is active or its object is free.
 struct ReplicatedPg::Waiter {
   msg::ConnectionRef conn;
@@ -42,6 +56,19 @@ struct ReplicatedPg::Backfill {
   bool scanned = false;
   bool meta_sent = false;
   Status error;
+};
+
+// A scrub the primary runs: every acting replica's listing, then a comparison.
+struct ReplicatedPg::Scrub {
+  bool deep = false;
+  bool repair = false;
+  uint64_t scan_tid = 0;
+  uint32_t epoch = 0;
+  std::map<int32_t, std::map<store::ObjectId, internal::CopyDigest>> remote;  // replica -> its copies
+  std::set<int32_t> scanning;                                        // replicas whose listing is not complete
+  std::set<uint64_t> repair_tids;                                    // pushes not yet acked
+  std::vector<std::pair<msg::ConnectionRef, msg::Message>> waiters;  // ops answered at the end
+  msg::ScrubOut out;
 };
 
 // A notify waiting for its watchers' acks.
