@@ -35,7 +35,10 @@ cairn::Config options() {
       .define("osd_heartbeat_interval", OptType::kDuration, "1s", "ping peers this often")
       .define("osd_heartbeat_grace", OptType::kDuration, "20s", "a peer silent this long is reported")
       .define("osd_stats_interval", OptType::kDuration, "2s", "PG stats to the monitors this often")
-      .define("osd_beacon_interval", OptType::kDuration, "5s", "beacons to the monitors this often");
+      .define("osd_beacon_interval", OptType::kDuration, "5s", "beacons to the monitors this often")
+      .define("osd_scrub_interval", OptType::kDuration, "24h", "light scrub of each PG this often (0: never)")
+      .define("osd_deep_scrub_interval", OptType::kDuration, "168h",
+              "deep scrub of each PG this often (0: never)");
   return c;
 }
 
@@ -83,6 +86,8 @@ int main(int argc, char** argv) {
   o.heartbeat_grace_ms = static_cast<uint32_t>(c.get_duration_ms("osd_heartbeat_grace"));
   o.stats_interval_ms = static_cast<uint32_t>(c.get_duration_ms("osd_stats_interval"));
   o.beacon_interval_ms = static_cast<uint32_t>(c.get_duration_ms("osd_beacon_interval"));
+  o.scrub_interval_ms = c.get_duration_ms("osd_scrub_interval");
+  o.deep_scrub_interval_ms = c.get_duration_ms("osd_deep_scrub_interval");
   if (o.mon_host.empty()) return fail(cairn::error(cairn::Errc::kInvalid, "no monitors: set mon_host"));
   std::signal(SIGPIPE, SIG_IGN);
   cairn::asio::io_context io;

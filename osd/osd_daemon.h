@@ -46,6 +46,8 @@ struct OsdOptions {
   uint32_t heartbeat_grace_ms = 20000;
   uint32_t stats_interval_ms = 2000;
   uint32_t beacon_interval_ms = 5000;
+  uint64_t scrub_interval_ms = 24ull * 3600 * 1000;           // light scrub of each PG
+  uint64_t deep_scrub_interval_ms = 7ull * 24 * 3600 * 1000;  // deep scrub of each PG
 };
 
 class Shard;
@@ -78,6 +80,9 @@ class OsdDaemon {
   // ---- for shards (any thread) ----
   void send_to_osd(int32_t osd, msg::Message m);
   void want_map(uint32_t epoch);
+  std::chrono::milliseconds scrub_interval(bool deep) const {
+    return std::chrono::milliseconds(deep ? opts_.deep_scrub_interval_ms : opts_.scrub_interval_ms);
+  }
   MetricsRegistry& metrics() { return metrics_; }
   Counter& ops_counter() { return m_ops_; }
   Counter& op_bytes_counter() { return m_op_bytes_; }

@@ -221,5 +221,6 @@ void Shard::run_after(std::chrono::milliseconds delay, std::function<void()> fn)
 uint64_t Shard::now_ns() const { return real_clock().now_ns(); }
 uint64_t Shard::wall_ns() const { return real_clock().wall_ns(); }
 void Shard::want_map(uint32_t epoch) { osd_.want_map(epoch); }
+std::chrono::milliseconds Shard::scrub_interval(bool deep) const { return osd_.scrub_interval(deep); }
 
 }  // namespace cairn::osd

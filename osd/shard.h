@@ -52,6 +52,7 @@ class Shard final : public pg::PgHost {
   uint64_t now_ns() const override;
   uint64_t wall_ns() const override;
   void want_map(uint32_t epoch) override;
+  std::chrono::milliseconds scrub_interval(bool deep) const override;
   void read_async(const store::CollectionId& cid, const store::ObjectId& oid, uint64_t off, uint64_t len,
                   ReadCallback cb) override;
 

@@ -35,6 +35,11 @@ class PgHost {
                           uint64_t len, ReadCallback cb) {
     cb(store().read(cid, oid, off, len));
   }
+  // How often a PG this OSD is primary of is scrubbed (0: never), light and deep.
+  virtual std::chrono::milliseconds scrub_interval(bool deep) const {
+    (void)deep;
+    return std::chrono::milliseconds(0);
+  }
   // The shard's OSD has a newer map than `epoch`? Asks the monitors if not.
   virtual void want_map(uint32_t epoch) = 0;
 };

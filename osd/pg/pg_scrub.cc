@@ -57,6 +57,23 @@ CopyDigest digest_copy(store::ObjectStore& st, const store::CollectionId& cid, c
 
 }  // namespace internal
 
+void ReplicatedPg::schedule_scrubs() {
+  for (bool deep : {false, true}) {
+    auto every = host_.scrub_interval(deep);
+    if (every.count() <= 0) continue;
+    // Spread the PGs' scrubs over the interval rather than all at once.
+    auto first =
+        std::chrono::milliseconds(every.count() / 2 + (id_.seed * 7919 + deep) % (every.count() / 2 + 1));
+    host_.run_after(first, [this, deep, epoch = interval_start_] { scheduled_scrub(deep, epoch); });
+  }
+}
+
+void ReplicatedPg::scheduled_scrub(bool deep, uint32_t epoch) {
+  if (epoch != interval_start_ || !is_primary()) return;  // a new interval scheduled its own
+  if (state_ == State::kActive && !scrub_) start_scrub(deep, false, nullptr, {});
+  host_.run_after(host_.scrub_interval(deep), [this, deep, epoch] { scheduled_scrub(deep, epoch); });
+}
+
 void ReplicatedPg::do_scrub_op(const msg::ConnectionRef& conn, msg::Message m, const msg::OsdSubOp& sub) {
   if (sub.code == OsdOpCode::kPgListInconsistent) {
     BufferList out = encode_to_buffer(last_scrub_);
@@ -70,13 +87,17 @@ void ReplicatedPg::do_scrub_op(const msg::ConnectionRef& conn, msg::Message m, c
     scrub_->waiters.emplace_back(conn, std::move(m));
     return;
   }
+  start_scrub((sub.flags & msg::kScrubDeep) != 0, (sub.flags & msg::kScrubRepair) != 0, conn, std::move(m));
+}
+
+void ReplicatedPg::start_scrub(bool deep, bool repair, const msg::ConnectionRef& conn, msg::Message m) {
   scrub_ = std::make_unique<Scrub>();
   Scrub& s = *scrub_;
-  s.deep = (sub.flags & msg::kScrubDeep) != 0;
-  s.repair = (sub.flags & msg::kScrubRepair) != 0;
+  s.deep = deep;
+  s.repair = repair;
   s.scan_tid = next_rep_tid_++;
   s.epoch = interval_start_;
-  s.waiters.emplace_back(conn, std::move(m));
+  if (conn) s.waiters.emplace_back(conn, std::move(m));
   for (int32_t o : acting_) {
     if (o == host_.whoami()) continue;
     s.scanning.insert(o);

@@ -246,6 +246,7 @@ void ReplicatedPg::activate() {
   persist_info(t);
   host_.store().queue_transaction(cid_, std::move(t), [](Status) {});
   internal::count_objects(host_.store(), cid_, objects_, bytes_);
+  schedule_scrubs();
   CAIRN_LOG(kDebug, kOsd) << "pg active" << log::kv("pg", cid_.to_string())
                           << log::kv("epoch", interval_start_);
   auto waiting = std::move(waiting_active_);

@@ -123,6 +123,9 @@ class ReplicatedPg {
   void finish_notify(uint64_t notify_id);
   // ---- scrub (pg_scrub.cc) ----
   void do_scrub_op(const msg::ConnectionRef& conn, msg::Message m, const msg::OsdSubOp& sub);
+  void start_scrub(bool deep, bool repair, const msg::ConnectionRef& conn, msg::Message m);
+  void schedule_scrubs();
+  void scheduled_scrub(bool deep, uint32_t epoch);
   void scrub_scan_reply(const msg::PgScanMsg& scan, int32_t from);
   void scrub_compare();
   void scrub_finish();

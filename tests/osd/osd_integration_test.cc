@@ -38,8 +38,9 @@ BufferList payload(const std::string& name, uint64_t version, size_t size) {
 class OsdTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    cluster_ = new OsdCluster(3, 4, {"--osd-heartbeat-grace", "3s", "--mon-osd-beacon-timeout", "30s"},
-                              {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s"});
+    cluster_ = new OsdCluster(
+        3, 4, {"--osd-heartbeat-grace", "3s", "--mon-osd-beacon-timeout", "30s"},
+        {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s", "--osd-scrub-interval", "5s"});
     Status st = cluster_->start();
     ASSERT_TRUE(st.ok()) << st.to_string();
     ASSERT_TRUE(cluster_->create_pool("data", 16, 3).ok());
@@ -283,6 +284,13 @@ TEST_F(OsdTest, ScrubFindsDamagedCopiesAndRepairMendsThem) {
   ASSERT_FALSE(light.is_discarded());
   EXPECT_TRUE(light["inconsistent"].empty()) << light.dump();
   EXPECT_EQ(cluster_->osd_admin(r2, std::string("inject-error missing ") + pgid + " scrubbed"), "{}\n");
+  // The scheduled light scrub (every 5 s here) finds the lost copy unasked.
+  bool found = false;
+  for (int i = 0; i < 60 && !found; ++i) {
+    found = !scrub("list-inconsistent")["inconsistent"].empty();
+    if (!found) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_TRUE(found) << "no scheduled scrub found the missing copy";
   auto deep = scrub("deep-scrub");
   ASSERT_EQ(deep["inconsistent"].size(), 1u) << deep.dump();
   EXPECT_EQ(deep["inconsistent"][0]["object"], "scrubbed");
