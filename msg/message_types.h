@@ -54,6 +54,7 @@ inline constexpr MsgType kMsgRepOpReply = 0x0201;  // replica -> primary: RepOpR
 inline constexpr MsgType kMsgOsdPing = 0x0202;     // OsdPingMsg, both directions
 inline constexpr MsgType kMsgPgInfo = 0x0203;      // PgInfoMsg, query and answer
 inline constexpr MsgType kMsgPgScan = 0x0204;      // PgScanMsg, query and answer
+inline constexpr MsgType kMsgPgPull = 0x0205;      // PgPullMsg: primary -> replica, "push me this object"
 // ---- client <-> osd (0x0300..0x03FF): schemas in msg/osd_messages.h ----
 inline constexpr MsgType kMsgOsdOp = 0x0300;        // request: OsdOpMsg
 inline constexpr MsgType kMsgOsdOpReply = 0x0301;   // reply: OsdOpReplyMsg (outdata in the data segment)

@@ -370,6 +370,26 @@ void ScrubOut::decode(Decoder& d) {
   d.end_struct(s);
 }
 
+void PgPullMsg::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(pool);
+  e.put(pg_seed);
+  e.put(map_epoch);
+  e.put(tid);
+  e.put(oid);
+  e.end_struct(m);
+}
+
+void PgPullMsg::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "PgPullMsg");
+  d.get(pool);
+  d.get(pg_seed);
+  d.get(map_epoch);
+  d.get(tid);
+  d.get(oid);
+  d.end_struct(s);
+}
+
 const char* osd_op_name(OsdOpCode c) {
   switch (c) {
     case OsdOpCode::kCreate: return "create";

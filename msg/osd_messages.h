@@ -284,6 +284,19 @@ struct PgInfoMsg {
   void decode(Decoder& d);
 };
 
+// primary -> replica: push me your copy of this object (the primary's copy failed
+// its checksums). The answer is a RepOpMsg push with `rep_tid` = `tid`.
+struct PgPullMsg {
+  int64_t pool = 0;
+  uint32_t pg_seed = 0;
+  uint32_t map_epoch = 0;
+  uint64_t tid = 0;
+  ObjectCursor oid;
+  bool operator==(const PgPullMsg&) const = default;
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
 // primary -> replica: list a page of your copy of the PG with object versions
 // (for bringing a copy up to date); the reply carries the same struct, filled in.
 struct PgScanMsg {

@@ -133,8 +133,8 @@ Shard& OsdDaemon::shard_of(int64_t pool, uint32_t seed) {
 
 void OsdDaemon::register_handlers() {
   dispatch_.on(msg::kMsgOsdMap, [this](const ConnectionRef&, Message m) { handle_osdmap(m); });
-  for (msg::MsgType t :
-       {msg::kMsgOsdOp, msg::kMsgRepOp, msg::kMsgRepOpReply, msg::kMsgPgInfo, msg::kMsgPgScan})
+  for (msg::MsgType t : {msg::kMsgOsdOp, msg::kMsgRepOp, msg::kMsgRepOpReply, msg::kMsgPgInfo,
+                         msg::kMsgPgScan, msg::kMsgPgPull})
     dispatch_.on(t, [this](const ConnectionRef& c, Message m) { dispatch_pg_message(c, std::move(m)); });
   dispatch_.on(msg::kMsgOsdPing, [this](const ConnectionRef& c, Message m) {
     auto p = m.decode_front<msg::OsdPingMsg>();

@@ -191,6 +191,12 @@ void Shard::dispatch(const msg::ConnectionRef& conn, msg::Message m, int32_t fro
       if (auto* pg = get_pg({r->pool, r->pg_seed}, true)) pg->handle_scan(*r, from_osd);
       return;
     }
+    case msg::kMsgPgPull: {
+      auto r = m.decode_front<msg::PgPullMsg>();
+      if (!r.ok() || park(conn, m, from_osd, r->pool)) return;
+      if (auto* pg = find_pg({r->pool, r->pg_seed})) pg->handle_pull(*r, from_osd);
+      return;
+    }
     default: return;
   }
 }

@@ -369,6 +369,8 @@ void ReplicatedPg::do_op(const msg::ConnectionRef& conn, msg::Message m, msg::Os
   }
   reply.version_epoch = s.oi.version.epoch;
   reply.version = s.oi.version.version;
+  if (result == -EIO && !is_write && acting_.size() > 1)
+    return pull_and_retry(conn, std::move(m), std::move(op), oid);
   if (result != 0 || !is_write || t.empty()) {
     // A failed op applies nothing: its transaction is dropped.
     reply.result = result;
@@ -442,6 +444,8 @@ void ReplicatedPg::do_async_read(const msg::ConnectionRef& conn, msg::Message m,
   struct Gather {
     msg::ConnectionRef conn;
     msg::Message req;
+    msg::OsdOpMsg op;
+    store::ObjectId oid;
     msg::OsdOpReplyMsg reply;
     std::vector<BufferList> out;
     size_t left = 0;
@@ -449,6 +453,8 @@ void ReplicatedPg::do_async_read(const msg::ConnectionRef& conn, msg::Message m,
   auto g = std::make_shared<Gather>();
   g->conn = conn;
   g->req = std::move(m);
+  g->op = op;
+  g->oid = oid;
   g->reply.map_epoch = map_->epoch;
   g->reply.version_epoch = s.oi.version.epoch;
   g->reply.version = s.oi.version.version;
@@ -456,7 +462,7 @@ void ReplicatedPg::do_async_read(const msg::ConnectionRef& conn, msg::Message m,
   g->out.resize(op.ops.size());
   g->left = op.ops.size();
   for (size_t i = 0; i < op.ops.size(); ++i) {
-    host_.read_async(cid_, oid, op.ops[i].off, op.ops[i].len, [g, i](Result<BufferList> r) {
+    host_.read_async(cid_, oid, op.ops[i].off, op.ops[i].len, [this, g, i](Result<BufferList> r) {
       if (r.ok()) {
         g->reply.results[i] = {0, static_cast<uint32_t>(r->size())};
         g->out[i] = std::move(*r);
@@ -465,6 +471,8 @@ void ReplicatedPg::do_async_read(const msg::ConnectionRef& conn, msg::Message m,
         if (g->reply.result == 0) g->reply.result = errno_of(r.status());
       }
       if (--g->left != 0) return;
+      if (g->reply.result == -EIO && acting_.size() > 1)  // our copy is bad: a replica's, then again
+        return pull_and_retry(g->conn, std::move(g->req), std::move(g->op), g->oid);
       BufferList data;
       if (g->reply.result == 0)
         for (auto& b : g->out) data.append(std::move(b));
@@ -481,6 +489,7 @@ void ReplicatedPg::finish_write(uint64_t tid) {
   std::unique_ptr<InFlight> w = std::move(it->second);
   in_flight_.erase(it);
   busy_.erase(w->key);
+  pull_attempts_.erase(w->key);
   if (w->result != 0) {
     CAIRN_LOG(kWarn, kOsd) << "replicated write failed" << log::kv("pg", cid_.to_string())
                            << log::kv("result", w->result);

@@ -298,4 +298,70 @@ Result<std::string> ReplicatedPg::inject_error(const std::string& name, bool dat
   return Status(Errc::kNotFound, "no object '" + name + "' in pg " + cid_.to_string() + " here");
 }
 
+// ---- pulls ----
+
+void ReplicatedPg::handle_pull(const msg::PgPullMsg& p, int32_t from) {
+  // A primary could not read its copy: send it ours, whole.
+  store::ObjectId oid{p.oid.hash, p.oid.nspace, p.oid.name, store::kHeadSnap};
+  Status st = push_object(from, oid, p.tid, p.map_epoch);
+  if (!st.ok()) {
+    CAIRN_LOG(kWarn, kOsd) << "pull: cannot push our copy" << log::kv("pg", cid_.to_string())
+                           << log::kv("object", oid.name) << log::kv("error", st.to_string());
+    msg::RepOpReplyMsg r{id_.pool, id_.seed, p.map_epoch, p.tid, -st.err(), host_.whoami()};
+    send_msg(from, msg::kMsgRepOpReply, r);
+  }
+}
+
+void ReplicatedPg::pull_and_retry(const msg::ConnectionRef& conn, msg::Message m, msg::OsdOpMsg op,
+                                  const store::ObjectId& oid) {
+  std::string key = object_key(oid);
+  // Twice is enough: a copy that fails again after a fresh one arrived is a device problem.
+  if (++pull_attempts_[key] > 2) return reply_error(conn, m, -EIO);
+  CAIRN_LOG(kWarn, kOsd) << "read failed its checksums: fetching a replica's copy"
+                         << log::kv("pg", cid_.to_string()) << log::kv("object", oid.name);
+  auto& p = pulls_[key];
+  bool start = !p;
+  if (start) {
+    p = std::make_unique<Pull>();
+    p->oid = oid;
+    busy_.insert(key);  // later ops on the object wait for the fresh copy
+  }
+  p->waiters.push_back(std::make_unique<Waiter>(Waiter{conn, std::move(m), std::move(op)}));
+  if (start) pull_next(key);
+}
+
+void ReplicatedPg::pull_next(const std::string& key) {
+  auto it = pulls_.find(key);
+  if (it == pulls_.end()) return;
+  Pull& p = *it->second;
+  while (p.next_replica < acting_.size() && acting_[p.next_replica] == host_.whoami()) ++p.next_replica;
+  if (p.next_replica >= acting_.size()) return pull_done(key, false);
+  int32_t from = acting_[p.next_replica++];
+  p.tid = next_rep_tid_++;
+  msg::PgPullMsg q{id_.pool, id_.seed, interval_start_, p.tid, {p.oid.hash, p.oid.nspace, p.oid.name}};
+  send_msg(from, msg::kMsgPgPull, q);
+  host_.run_after(std::chrono::seconds(5), [this, key, tid = p.tid] {
+    auto i = pulls_.find(key);
+    if (i != pulls_.end() && i->second->tid == tid) pull_next(key);  // that replica did not answer
+  });
+}
+
+void ReplicatedPg::pull_done(const std::string& key_ref, bool ok) {
+  const std::string key = key_ref;  // the caller's may live in the entry erased below
+  auto it = pulls_.find(key);
+  if (it == pulls_.end()) return;
+  std::unique_ptr<Pull> p = std::move(it->second);
+  pulls_.erase(it);
+  busy_.erase(key);
+  CAIRN_LOG(kInfo, kOsd) << "pull done" << log::kv("pg", cid_.to_string()) << log::kv("object", p->oid.name)
+                         << log::kv("ok", ok);
+  for (auto& w : p->waiters) {
+    if (ok)
+      do_op(w->conn, std::move(w->req), std::move(w->op));
+    else
+      reply_error(w->conn, w->req, -EIO);
+  }
+  requeue_waiters(key);
+}
+
 }  // namespace cairn::pg

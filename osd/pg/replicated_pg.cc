@@ -305,11 +305,24 @@ void ReplicatedPg::handle_rep_op(int32_t from, msg::Message m, msg::RepOpMsg rep
           CAIRN_LOG(kWarn, kOsd) << "pg reload after backfill failed" << log::kv("error", s.to_string());
       }
       send_msg(from, msg::kMsgRepOpReply, reply);
+      // A pulled copy is in: the reads that waited for it run again.
+      for (auto& [key, p] : pulls_)
+        if (p->tid == reply.rep_tid) {
+          std::string k = key;  // pull_done erases the entry
+          pull_done(k, reply.result == 0);
+          break;
+        }
     });
   });
 }
 
 void ReplicatedPg::handle_rep_reply(const msg::RepOpReplyMsg& r) {
+  for (auto& [key, p] : pulls_)
+    if (p->tid == r.rep_tid && r.result != 0) {  // that replica could not send its copy
+      std::string k = key;                       // pull_next may end the pull and erase the entry
+      pull_next(k);
+      return;
+    }
   if (scrub_ && scrub_->repair_tids.erase(r.rep_tid)) {
     if (scrub_->repair_tids.empty()) scrub_finish();
     return;

@@ -78,6 +78,7 @@ class ReplicatedPg {
   void handle_rep_reply(const msg::RepOpReplyMsg& r);
   void handle_info(const msg::PgInfoMsg& info);
   void handle_scan(const msg::PgScanMsg& scan, int32_t from);
+  void handle_pull(const msg::PgPullMsg& pull, int32_t from);
   // A client connection closed: forget its watches.
   void connection_closed(const msg::ConnectionRef& conn);
 
@@ -121,6 +122,12 @@ class ReplicatedPg {
   void do_watch_op(const msg::ConnectionRef& conn, const msg::Message& m, const msg::OsdOpMsg& op,
                    const std::vector<BufferList>& indata);
   void finish_notify(uint64_t notify_id);
+  // ---- pulling a copy whose local data fails its checksums (pg_scrub.cc) ----
+  // Holds op (already known to be a read of `oid`) until a replica's copy replaced ours.
+  void pull_and_retry(const msg::ConnectionRef& conn, msg::Message m, msg::OsdOpMsg op,
+                      const store::ObjectId& oid);
+  void pull_next(const std::string& key);
+  void pull_done(const std::string& key, bool ok);
   // ---- scrub (pg_scrub.cc) ----
   void do_scrub_op(const msg::ConnectionRef& conn, msg::Message m, const msg::OsdSubOp& sub);
   void start_scrub(bool deep, bool repair, const msg::ConnectionRef& conn, msg::Message m);
@@ -171,6 +178,9 @@ class ReplicatedPg {
   // Watches: object name -> cookie -> connection; notifies in progress.
   std::map<std::string, std::map<uint64_t, msg::ConnectionRef>> watchers_;
   std::map<uint64_t, std::unique_ptr<Notify>> notifies_;
+  struct Pull;
+  std::map<std::string, std::unique_ptr<Pull>> pulls_;  // object key -> pull in progress
+  std::map<std::string, int> pull_attempts_;            // object key -> pulls since its last write
   uint64_t next_notify_id_ = 1;
 };
 

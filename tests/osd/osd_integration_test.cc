@@ -1,11 +1,13 @@
 // Real processes on loopback: 3 monitors, 4 OSDs, a size-3 pool, the client library.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <random>
@@ -314,6 +316,66 @@ TEST_F(OsdTest, ScrubFindsDamagedCopiesAndRepairMendsThem) {
   // Bad PG ids get a clear error.
   EXPECT_EQ(cluster_->mons.cli({"pg", "scrub", "99.0"}).exit_code, ENOENT);
   EXPECT_EQ(cluster_->mons.cli({"pg", "scrub", "nonsense"}).exit_code, EINVAL);
+}
+
+// Offset of `needle` in the file at `path`, or -1.
+off_t find_in_file(const std::string& path, const std::string& needle) {
+  int fd = open(path.c_str(), O_RDONLY);
+  if (fd < 0) return -1;
+  std::string buf(8 << 20, '\0');
+  off_t base = 0;
+  off_t found = -1;
+  for (;;) {
+    ssize_t n = pread(fd, buf.data(), buf.size(), base);
+    if (n <= 0) break;
+    auto at = std::string_view(buf.data(), static_cast<size_t>(n)).find(needle);
+    if (at != std::string_view::npos) {
+      found = base + static_cast<off_t>(at);
+      break;
+    }
+    base += n - static_cast<off_t>(needle.size());  // overlap so a needle across chunks is seen
+  }
+  close(fd);
+  return found;
+}
+
+TEST_F(OsdTest, ChecksumErrorOnThePrimaryIsServedFromAReplicaAndMended) {
+  std::string data;
+  for (int b = 0; b < 16; ++b) {
+    char tag[48];
+    std::snprintf(tag, sizeof tag, "ROTTEN-NEEDLE-%08x-BLOCK-%02d", static_cast<unsigned>(getpid()), b);
+    std::string block(4096, static_cast<char>('a' + b));
+    block.replace(100, std::strlen(tag), tag);
+    data += block;
+  }
+  ASSERT_TRUE(io_->write_full("rotten", BufferList::copy_of(data)).ok());
+  auto map = client_->osdmap();
+  crush::PgId pg = map->object_to_pg(io_->pool_id(), "rotten");
+  int primary = map->map_pg(pg)->acting_primary;
+  // Flip a byte of block 3 on the primary's disk behind the store's back.
+  cluster_->stop_osd(primary);
+  char tag[48];
+  std::snprintf(tag, sizeof tag, "ROTTEN-NEEDLE-%08x-BLOCK-03", static_cast<unsigned>(getpid()));
+  off_t at = find_in_file(cluster_->osd_dir(primary) + "/block", tag);
+  ASSERT_GE(at, 0);
+  int fd = open((cluster_->osd_dir(primary) + "/block").c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  char x = 'X';
+  ASSERT_EQ(pwrite(fd, &x, 1, at + 5), 1);
+  fsync(fd);
+  close(fd);
+  ASSERT_TRUE(cluster_->start_osd(primary).ok());
+  ASSERT_TRUE(cluster_->wait_clean(std::chrono::seconds(60)));
+  // The read hits the bad block on the primary, which fetches a replica's copy and answers.
+  auto r = io_->read("rotten", 0, 0);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_TRUE(r->to_string() == data);
+  char pgid[32];
+  std::snprintf(pgid, sizeof pgid, "%lld.%x", static_cast<long long>(pg.pool), pg.seed);
+  auto deep = nlohmann::json::parse(cluster_->mons.cli({"pg", "deep-scrub", pgid}, true).out, nullptr, false);
+  ASSERT_FALSE(deep.is_discarded());
+  EXPECT_TRUE(deep["inconsistent"].empty()) << deep.dump();
+  expect_replicas_agree();
 }
 
 // Runs last (gtest runs tests in order of definition): it changes the cluster.

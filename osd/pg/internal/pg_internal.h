@@ -71,6 +71,14 @@ struct ReplicatedPg::Scrub {
   msg::ScrubOut out;
 };
 
+// A copy being fetched from replicas after a checksum error here.
+struct ReplicatedPg::Pull {
+  store::ObjectId oid;
+  uint64_t tid = 0;
+  size_t next_replica = 0;  // index into acting_ of the next replica to ask
+  std::vector<std::unique_ptr<ReplicatedPg::Waiter>> waiters;
+};
+
 // A notify waiting for its watchers' acks.
 struct ReplicatedPg::Notify {
   msg::ConnectionRef conn;
