@@ -203,6 +203,24 @@ void OsdMapService::tick(uint64_t now_ms, std::vector<KvTxn>& /*out*/) {
     if (!initial_requested_) create_initial_map();
     return;
   }
+  bool full = pg_stats_.any_full(map_);
+  if (!full_change_pending_ && full != map_.test_flag(crush::kFlagFull) && (full || auto_full_)) {
+    full_change_pending_ = true;
+    Status st = change(
+        [full](const OsdMap& m, OsdMapIncremental& inc) -> Status {
+          uint32_t flags = inc.new_flags ? *inc.new_flags : m.flags;
+          inc.new_flags =
+              full ? (flags | crush::kFlagFull) : (flags & ~static_cast<uint32_t>(crush::kFlagFull));
+          CAIRN_LOG(kWarn, kMon) << (full ? "osdmap: an OSD is full: writes stop"
+                                          : "osdmap: no OSD is full any more");
+          return {};
+        },
+        [this, full](Status s) {
+          full_change_pending_ = false;
+          if (s.ok()) auto_full_ = full;
+        });
+    if (!st.ok()) full_change_pending_ = false;
+  }
   OsdFailureDetector::View view;
   for (const auto& [id, info] : map_.osds) {
     if (info.up) view.up.insert(id);

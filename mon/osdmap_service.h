@@ -110,6 +110,10 @@ class OsdMapService final : public Service {
   std::vector<Done> pending_dones_;
   bool initial_requested_ = false;
   PgStatsTable pg_stats_;
+  // The full flag follows OSD usage: set when an OSD reports itself full, cleared
+  // when none does (only if it was set that way: an operator's `osd set full` stays).
+  bool auto_full_ = false;
+  bool full_change_pending_ = false;
 };
 
 }  // namespace cairn::mon

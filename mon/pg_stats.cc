@@ -63,6 +63,12 @@ PgStatsTable::Summary PgStatsTable::summary(const crush::OsdMap& map, uint64_t n
   return out;
 }
 
+bool PgStatsTable::any_full(const crush::OsdMap& map) const {
+  for (const auto& [id, u] : osds_)
+    if (map.exists(id) && u.total > 0 && u.used * 1000 / u.total >= map.full_permille) return true;
+  return false;
+}
+
 void PgStatsTable::health(const crush::OsdMap& map, uint64_t now_ms, std::vector<HealthCheck>& out) const {
   std::vector<std::string> degraded, stale_pgs, inconsistent, nearfull, full;
   for (const auto& [pg, e] : pgs_) {

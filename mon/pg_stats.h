@@ -39,6 +39,8 @@ class PgStatsTable {
   };
   Summary summary(const crush::OsdMap& map, uint64_t now_ms) const;
   void health(const crush::OsdMap& map, uint64_t now_ms, std::vector<HealthCheck>& out) const;
+  // Some existing OSD reports usage at or above the map's full ratio.
+  bool any_full(const crush::OsdMap& map) const;
 
  private:
   struct Entry {

@@ -35,6 +35,11 @@ class PgHost {
                           uint64_t len, ReadCallback cb) {
     cb(store().read(cid, oid, off, len));
   }
+  // This OSD's store is at or above `full_permille` of its capacity.
+  virtual bool store_full(uint32_t full_permille) {
+    auto fs = store().statfs();
+    return fs.ok() && fs->total > 0 && fs->used * 1000 / fs->total >= full_permille;
+  }
   // How often a PG this OSD is primary of is scrubbed (0: never), light and deep.
   virtual std::chrono::milliseconds scrub_interval(bool deep) const {
     (void)deep;

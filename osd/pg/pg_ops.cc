@@ -132,7 +132,10 @@ void ReplicatedPg::do_op(const msg::ConnectionRef& conn, msg::Message m, msg::Os
     }
     bool only_removes = std::all_of(op.ops.begin(), op.ops.end(),
                                     [](const msg::OsdSubOp& s) { return s.code == OsdOpCode::kRemove; });
-    if (map_->test_flag(crush::kFlagFull) && !only_removes) return reply_error(conn, m, -ENOSPC);
+    // Full (the cluster flag, or this OSD's own store): only deletes go through, so
+    // space can be freed; nothing is half-written.
+    if (!only_removes && (map_->test_flag(crush::kFlagFull) || host_.store_full(map_->full_permille)))
+      return reply_error(conn, m, -ENOSPC);
   }
 
   if (!is_write && std::all_of(op.ops.begin(), op.ops.end(),

@@ -11,8 +11,10 @@
 namespace cairn::test {
 
 OsdCluster::OsdCluster(int mons_n, int osds, std::vector<std::string> mon_args,
-                       std::vector<std::string> osd_args)
-    : mons(mons_n, std::move(mon_args)), osd_args_(std::move(osd_args)) {
+                       std::vector<std::string> osd_args, std::string device_size)
+    : mons(mons_n, std::move(mon_args)),
+      osd_args_(std::move(osd_args)),
+      device_size_(std::move(device_size)) {
   osd_pids_.assign(static_cast<size_t>(osds), -1);
   made_.assign(static_cast<size_t>(osds), false);
 }
@@ -38,7 +40,7 @@ Status OsdCluster::start_osd(int i) {
     auto c = mons.cli({"osd", "create"});
     if (c.exit_code != 0) return Status(Errc::kInternal, "osd create: " + c.err);
     auto m = run_process(
-        {bin, "--mkfs", "--id", std::to_string(i), "--data", osd_dir(i), "--osd-device-size", "4G"},
+        {bin, "--mkfs", "--id", std::to_string(i), "--data", osd_dir(i), "--osd-device-size", device_size_},
         std::chrono::seconds(30));
     if (m.exit_code != 0) return Status(Errc::kInternal, "osd mkfs: " + m.err);
     made_[i] = true;

@@ -16,7 +16,7 @@ class OsdCluster {
  public:
   // `osd_args` are extra arguments for every OSD (e.g. a shorter heartbeat grace).
   OsdCluster(int mons, int osds, std::vector<std::string> mon_args = {},
-             std::vector<std::string> osd_args = {});
+             std::vector<std::string> osd_args = {}, std::string device_size = "4G");
   ~OsdCluster();
 
   // Starts the monitors, waits for a leader, creates and starts every OSD, waits until all are up.
@@ -41,6 +41,7 @@ class OsdCluster {
 
  private:
   std::vector<std::string> osd_args_;
+  std::string device_size_;
   std::vector<pid_t> osd_pids_;
   std::vector<bool> made_;
 };
