@@ -406,7 +406,6 @@ void ReplicatedPg::do_op(const msg::ConnectionRef& conn, msg::Message m, msg::Os
   store::AttrMap kv;
   kv[log_key(version)] = entry_bl;
   t.omap_setkeys(cid_, meta_oid_, std::move(kv));
-  persist_info(t);
   internal::trim_log(t, log_, cid_, meta_oid_);
   objects_ += (s.exists ? 1 : 0) - (before.exists ? 1 : 0);
   bytes_ += s.size;

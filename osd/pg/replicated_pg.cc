@@ -80,6 +80,8 @@ Status ReplicatedPg::init(bool create) {
     if (!page->more || page->entries.empty()) break;
     start = page->entries.back().first + '\0';
   }
+  // Writes persist only their log entry: the newest one is the PG's last_update.
+  if (!log_.empty() && log_.head() > info_.last_update) info_.last_update = log_.head();
   return {};
 }
 
@@ -288,8 +290,7 @@ void ReplicatedPg::handle_rep_op(int32_t from, msg::Message m, msg::RepOpMsg rep
     info_.last_update = entry->version;
     store::AttrMap kv;
     kv[log_key(entry->version)] = rep.log_entry;
-    txn->omap_setkeys(cid_, meta_oid_, std::move(kv));
-    persist_info(*txn);
+    txn->omap_setkeys(cid_, meta_oid_, std::move(kv));  // the entry is the new last_update
     internal::trim_log(*txn, log_, cid_, meta_oid_);
   }
   // The last push of a backfill copies the source's meta object (info and log):

@@ -6,7 +6,8 @@
 // Per PG on disk (collection <pool>.<seed>):
 //   every object     its data, user xattrs under "u.<name>", and "_" = ObjectInfo
 //                    (the object's version and mtime), written with each change
-//   the meta object  (nspace kMetaNamespace) omap: "info" = PgInfo, and the PG log
+//   the meta object  (nspace kMetaNamespace) omap: "info" = PgInfo (written at activation;
+//                    last_update is the newest log entry's), and the PG log
 //                    entries under "l.<epoch>.<version>" (trimmed to a bound)
 //
 // Activation (issue 6's scheme; full peering with past intervals is issue 7):
