@@ -6,6 +6,8 @@ void Decoder::fail(std::string_view why) {
   if (status_.ok()) status_ = Status(Errc::kCorrupt, std::string(why));
 }
 
+void Decoder::fail_truncated(const char* what) { fail(std::string("truncated ") + what); }
+
 Decoder::StructScope Decoder::begin_struct(uint8_t max_known_version, const char* what) {
   StructScope s;
   s.saved_end = end_;

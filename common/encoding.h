@@ -104,6 +104,10 @@ class Decoder {
  public:
   explicit Decoder(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
   Decoder(const char* p, size_t n) : p_(p), end_(p + n) {}
+  // Decodes `backing` (which must outlive the decoder): byte strings decoded as
+  // BufferLists share its memory instead of being copied (payloads stay zero-copy).
+  explicit Decoder(const BufferPtr& backing)
+      : p_(backing.data()), end_(backing.data() + backing.size()), backing_(&backing) {}
 
   uint8_t u8() { return get_le<uint8_t>(); }
   uint16_t u16() { return get_le<uint16_t>(); }
@@ -129,12 +133,18 @@ class Decoder {
     p_ += n;
     return s;
   }
-  // Copies a u32-length-prefixed byte string into a BufferList.
+  // A u32-length-prefixed byte string: a large one is shared with the backing
+  // buffer if there is one; small ones are copied, so a small value kept for long
+  // (an xattr in a cache) does not pin a whole message's buffer.
+  static constexpr uint32_t kShareMinBytes = 64 * 1024;
   BufferList bytes() {
     uint32_t n = u32();
     if (!check(n, "bytes")) return {};
     BufferList bl;
-    bl.append(p_, n);
+    if (backing_ && n >= kShareMinBytes)
+      bl.append(backing_->slice(static_cast<size_t>(p_ - backing_->data()), n));
+    else
+      bl.append(p_, n);
     p_ += n;
     return bl;
   }
@@ -180,6 +190,8 @@ class Decoder {
   bool failed() const { return !status_.ok(); }
   const Status& status() const { return status_; }
   void fail(std::string_view why);
+  // Out of line: building the message inline trips GCC 12's -Warray-bounds (PR 105329).
+  void fail_truncated(const char* what);
   // Status of a whole decode: also fails if input is left over when `exact`.
   Status finish(bool exact = true);
 
@@ -187,7 +199,7 @@ class Decoder {
   bool check(size_t n, const char* what) {
     if (failed()) return false;
     if (n > remaining()) {
-      fail(std::string("truncated ") + what);
+      fail_truncated(what);
       return false;
     }
     return true;
@@ -203,6 +215,7 @@ class Decoder {
 
   const char* p_;
   const char* end_;
+  const BufferPtr* backing_ = nullptr;
   Status status_;
 };
 
@@ -370,8 +383,13 @@ Result<T> decode_from(std::string_view in) {
 
 template <typename T>
 Result<T> decode_from(const BufferList& in) {
-  BufferPtr p = in.contiguous();
-  return decode_from<T>(p.view());
+  BufferPtr p = in.contiguous();  // no copy for a single segment (a received message's)
+  Decoder d(p);
+  T v{};
+  d.get(v);
+  Status st = d.finish(true);
+  if (!st.ok()) return st;
+  return v;
 }
 
 }  // namespace cairn
