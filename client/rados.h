@@ -55,6 +55,14 @@ struct ClusterOptions {
   std::chrono::milliseconds attempt_timeout{10000};
   // Monitor commands (pool create/delete).
   std::chrono::milliseconds mon_timeout{30000};
+
+  // One bound for connecting, each op and monitor commands (what CLI tools want).
+  static ClusterOptions with_timeout(std::string mon_host, std::chrono::milliseconds timeout) {
+    ClusterOptions o;
+    o.mon_host = std::move(mon_host);
+    o.connect_timeout = o.op_timeout = o.mon_timeout = timeout;
+    return o;
+  }
 };
 
 // Object stat.

@@ -57,12 +57,7 @@ int run_pg_scrub(const std::string& mon_host, const std::vector<std::string>& wo
   if (words.size() != 3) return fail(Status(Errc::kInvalid, "usage: pg " + words[1] + " PGID (e.g. 1.1f)"));
   auto cid = parse_pgid(words[2]);
   if (!cid.ok()) return fail(cid.status());
-  client::ClusterOptions opts;
-  opts.mon_host = mon_host;
-  opts.connect_timeout = timeout;
-  opts.op_timeout = timeout;
-  opts.mon_timeout = timeout;
-  auto cluster = client::Cluster::connect(opts);
+  auto cluster = client::Cluster::connect(client::ClusterOptions::with_timeout(mon_host, timeout));
   if (!cluster.ok()) return fail(cluster.status());
   auto map = (*cluster)->osdmap();
   const crush::PoolInfo* pool = map->pool(cid->pool);

@@ -587,12 +587,7 @@ int run_rados(const std::string& mon_host, const std::vector<std::string>& words
     rados_usage();
     return a->words.empty() ? EINVAL : 0;
   }
-  client::ClusterOptions opts;
-  opts.mon_host = mon_host;
-  opts.connect_timeout = timeout;
-  opts.op_timeout = timeout;
-  opts.mon_timeout = timeout;
-  auto cluster = client::Cluster::connect(opts);
+  auto cluster = client::Cluster::connect(client::ClusterOptions::with_timeout(mon_host, timeout));
   if (!cluster.ok()) return fail(cluster.status());
   int rc = run_command(**cluster, *a, json);
   (*cluster)->shutdown();
