@@ -56,7 +56,10 @@ class RadosIntegration : public ::testing::Test {
           mon_host_ = "127.0.0.1:" + std::to_string(port);
           break;
         }
-        if (out.err.find("in use") == std::string::npos) break;
+        // Ports are checked before use but may be taken in between by another test's
+        // connections (its metrics ports sit in the ephemeral range): clean up, try others.
+        run_process({bins() + "/cairn", "cluster", "down", "--dir", root_ + "/cluster"}, 60s);
+        std::system(("rm -rf " + root_ + "/cluster").c_str());
       }
       ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
     }
