@@ -188,8 +188,12 @@ void OsdDaemon::dispatch_pg_message(const ConnectionRef& c, Message m) {
                               << log::kv("error", st.to_string());
       return;
     }
-    pool = op->pool;
-    seed = op->pg_seed;
+    // Decoded once, here: the shard takes the op as it is.
+    Shard& sh = shard_of(op->pool, op->pg_seed);
+    sh.post([&sh, c, m = std::move(m), op = std::move(*op)]() mutable {
+      sh.dispatch_op(c, std::move(m), std::move(op));
+    });
+    return;
   } else {
     if (from < 0) return;  // replication and peering come only from OSDs
     // Every osd <-> osd PG message starts with the pool and seed (versioned struct header first).

@@ -141,27 +141,6 @@ bool Shard::park(const msg::ConnectionRef& conn, msg::Message& m, int32_t from, 
 
 void Shard::dispatch(const msg::ConnectionRef& conn, msg::Message m, int32_t from_osd) {
   switch (m.type) {
-    case msg::kMsgOsdOp: {
-      auto op = m.decode_front<msg::OsdOpMsg>();
-      if (!op.ok()) return;  // validated by the front thread
-      pg::ReplicatedPg* pg = find_pg({op->pool, op->pg_seed});
-      if (!pg) {
-        msg::OsdOpReplyMsg r;
-        r.result = -ESTALE;  // not a PG of ours (yet): the client's map or ours is behind
-        r.map_epoch = map_ ? map_->epoch : 0;
-        if (map_ && op->map_epoch > map_->epoch) {
-          r.result = -EAGAIN;
-          want_map(op->map_epoch);
-        }
-        (void)conn->reply(m, msg::Message::make(msg::kMsgOsdOpReply, r));
-        return;
-      }
-      osd_.ops_counter().inc();
-      osd_.op_bytes_counter().inc(m.data.size());
-      msg::OsdOpMsg body = std::move(*op);
-      pg->handle_op(conn, std::move(m), std::move(body));
-      return;
-    }
     case msg::kMsgRepOp: {
       auto r = m.decode_front<msg::RepOpMsg>();
       if (!r.ok() || park(conn, m, from_osd, r->pool)) return;
@@ -199,6 +178,24 @@ void Shard::dispatch(const msg::ConnectionRef& conn, msg::Message m, int32_t fro
     }
     default: return;
   }
+}
+
+void Shard::dispatch_op(const msg::ConnectionRef& conn, msg::Message m, msg::OsdOpMsg op) {
+  pg::ReplicatedPg* pg = find_pg({op.pool, op.pg_seed});
+  if (!pg) {
+    msg::OsdOpReplyMsg r;
+    r.result = -ESTALE;  // not a PG of ours (yet): the client's map or ours is behind
+    r.map_epoch = map_ ? map_->epoch : 0;
+    if (map_ && op.map_epoch > map_->epoch) {
+      r.result = -EAGAIN;
+      want_map(op.map_epoch);
+    }
+    (void)conn->reply(m, msg::Message::make(msg::kMsgOsdOpReply, r));
+    return;
+  }
+  osd_.ops_counter().inc();
+  osd_.op_bytes_counter().inc(m.data.size());
+  pg->handle_op(conn, std::move(m), std::move(op));
 }
 
 void Shard::connection_closed(const msg::ConnectionRef& conn) {

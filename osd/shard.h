@@ -38,6 +38,8 @@ class Shard final : public pg::PgHost {
   void handle_map(std::shared_ptr<const crush::OsdMap> map, uint32_t num_shards);
   // A PG message (kMsgOsdOp and the osd <-> osd ones), decoded by the front thread.
   void dispatch(const msg::ConnectionRef& conn, msg::Message m, int32_t from_osd);
+  // A client op the front thread decoded and validated.
+  void dispatch_op(const msg::ConnectionRef& conn, msg::Message m, msg::OsdOpMsg op);
   void connection_closed(const msg::ConnectionRef& conn);
   std::vector<msg::PgStatEntry> pg_stats();
   pg::ReplicatedPg* find_pg(const crush::PgId& id);
