@@ -2,6 +2,7 @@
 
 #include "common/env.h"
 #include "common/log.h"
+#include "msg/mon_session.h"
 
 namespace cairn::client {
 
@@ -13,18 +14,7 @@ constexpr auto kRetryPause = std::chrono::milliseconds(200);
 }  // namespace
 
 Result<MonClient> MonClient::create(msg::Messenger& messenger, const std::string& mon_hosts) {
-  std::vector<msg::EntityAddr> mons;
-  std::string_view rest = mon_hosts;
-  while (!rest.empty()) {
-    size_t comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    if (item.empty()) continue;
-    auto a = msg::EntityAddr::parse(item);
-    if (!a.ok()) return a.status().with_context("mon_host");
-    mons.push_back(*a);
-  }
-  if (mons.empty()) return Status(Errc::kInvalid, "no monitors: set mon_host in cairn.conf or --mon-host");
+  CAIRN_ASSIGN_OR_RETURN(auto mons, msg::MonSession::parse_hosts(mon_hosts));
   return MonClient(messenger, std::move(mons));
 }
 

@@ -147,7 +147,6 @@ void OsdDaemon::register_handlers() {
       (void)c->send(Message::make(msg::kMsgOsdPing, r));
     } else if (auto it = peers_.find(p->from); it != peers_.end()) {
       it->second.last_rx_ns = real_clock().now_ns();
-      it->second.first_tx_ns = 0;
       if (it->second.reported) {
         it->second.reported = false;
         (void)mon_->send(Message::make(msg::kMsgOsdFailure, msg::OsdFailureMsg{p->from, opts_.id, 0, true}));
@@ -331,7 +330,6 @@ ConnectionRef OsdDaemon::peer(int32_t osd) {
     p.conn = messenger_->connect(msg::EntityInst{*n, *a}, msg::Policy::kLossless);
     p.instance = oi->instance;
     p.last_rx_ns = real_clock().now_ns();
-    p.first_tx_ns = 0;
   }
   return p.conn;
 }
@@ -351,7 +349,6 @@ void OsdDaemon::heartbeat_tick() {
     ConnectionRef c = peer(id);
     if (!c) continue;
     Peer& p = peers_[id];
-    if (p.first_tx_ns == 0) p.first_tx_ns = now;
     (void)c->send(Message::make(msg::kMsgOsdPing, msg::OsdPingMsg{opts_.id, map_->epoch, now, false}));
     uint64_t since_rx_ms = (now - p.last_rx_ns) / 1'000'000;
     if (since_rx_ms > opts_.heartbeat_grace_ms) {

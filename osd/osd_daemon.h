@@ -122,8 +122,7 @@ class OsdDaemon {
   struct Peer {
     msg::ConnectionRef conn;
     uint64_t instance = 0;
-    uint64_t last_rx_ns = 0;   // last ping reply
-    uint64_t first_tx_ns = 0;  // first unanswered ping
+    uint64_t last_rx_ns = 0;  // last ping reply
     bool reported = false;
   };
   std::map<int32_t, Peer> peers_;

@@ -91,7 +91,7 @@ void ReplicatedPg::persist_info(store::Transaction& t) {
   t.omap_setkeys(cid_, meta_oid_, std::move(kv));
 }
 
-void ReplicatedPg::send_to(int32_t osd, msg::MsgType, msg::Message m) {
+void ReplicatedPg::send_to(int32_t osd, msg::Message m) {
   if (osd == host_.whoami() || osd < 0) return;
   host_.send_to_osd(osd, std::move(m));
 }

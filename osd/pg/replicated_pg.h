@@ -108,10 +108,10 @@ class ReplicatedPg {
   void maybe_activate();
   void activate();
   void persist_info(store::Transaction& t);
-  void send_to(int32_t osd, msg::MsgType type, msg::Message m);
+  void send_to(int32_t osd, msg::Message m);
   template <typename T>
   void send_msg(int32_t osd, msg::MsgType type, const T& body, BufferList data = {}) {
-    send_to(osd, type, msg::Message::make(type, body, std::move(data)));
+    send_to(osd, msg::Message::make(type, body, std::move(data)));
   }
   // ---- client ops (pg_ops.cc) ----
   void do_op(const msg::ConnectionRef& conn, msg::Message m, msg::OsdOpMsg op);
