@@ -288,6 +288,8 @@ void MonDaemon::register_handlers() {
                [this](const ConnectionRef& c, Message m) { on_command(c, std::move(m)); });
   dispatch_.on(msg::kMsgMonSubscribe,
                [this](const ConnectionRef& c, Message m) { on_subscribe(c, std::move(m)); });
+  dispatch_.on(msg::kMsgMonGetOsdMaps,
+               [this](const ConnectionRef& c, Message m) { on_get_osdmaps(c, std::move(m)); });
   for (auto t :
        {msg::kMsgOsdBoot, msg::kMsgOsdFailure, msg::kMsgOsdBeacon, msg::kMsgOsdAlive, msg::kMsgOsdStats})
     dispatch_.on(t, [this](const ConnectionRef& c, Message m) { on_osd_message(c, std::move(m)); });
@@ -415,6 +417,31 @@ void MonDaemon::on_subscribe(const ConnectionRef& c, Message m) {
   }
   if (!sub->onetime) subscribers_[c] = sub->osdmap_from;
   send_osdmaps(c, sub->osdmap_from);
+}
+
+void MonDaemon::on_get_osdmaps(const ConnectionRef& c, Message m) {
+  // Any monitor answers from its committed maps (an OSD working out past intervals).
+  auto q = m.decode_front<msg::MonGetOsdMapsMsg>();
+  const crush::OsdMap& cur = osdmap_->map();
+  msg::OsdMapMsg out;
+  out.fsid = cur.fsid;
+  if (q.ok() && cur.epoch > 0) {
+    uint32_t from = std::max({q->from, osdmap_->first_epoch(), 1u});
+    uint32_t to = std::min({q->to, cur.epoch, from + kMaxIncrementalsPerMessage});
+    if (from <= to) {
+      if (auto full = osdmap_->full_map(*store_, from); full.ok()) {
+        out.full[from] = encode_to_buffer(*full);
+        for (uint32_t e = from + 1; e <= to; ++e) {
+          auto inc = osdmap_->incremental(*store_, e);
+          if (!inc.ok()) break;
+          out.incremental[e] = encode_to_buffer(*inc);
+        }
+      }
+    }
+  } else if (!q.ok()) {
+    CAIRN_LOG(kWarn, kMon) << "malformed get-osdmaps" << log::kv("peer", c->peer_name().to_string());
+  }
+  (void)c->reply(m, Message::make(msg::kMsgOsdMap, out));
 }
 
 void MonDaemon::send_osdmaps(const ConnectionRef& c, uint32_t from) {

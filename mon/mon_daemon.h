@@ -77,6 +77,7 @@ class MonDaemon : public PaxosHost {
   bool daemon_command(const MonCommand& cmd, MonCommandReply& reply);
   void publish_osdmap();
   void send_osdmaps(const msg::ConnectionRef& c, uint32_t from);
+  void on_get_osdmaps(const msg::ConnectionRef& c, msg::Message m);
   void schedule_tick();
   void register_admin_commands();
   std::string leader_addr() const;

@@ -48,6 +48,20 @@ void MonSubscribeMsg::decode(Decoder& d) {
   d.end_struct(s);
 }
 
+void MonGetOsdMapsMsg::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(from);
+  e.put(to);
+  e.end_struct(m);
+}
+
+void MonGetOsdMapsMsg::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "MonGetOsdMapsMsg");
+  d.get(from);
+  d.get(to);
+  d.end_struct(s);
+}
+
 void OsdMapMsg::encode(Encoder& e) const {
   auto m = e.begin_struct(1, 1);
   e.put(fsid);

@@ -47,6 +47,18 @@ struct MonSubscribeMsg {
   void decode(Decoder& d);
 };
 
+// osd -> any mon (request): the maps of epochs [from, to], for working out a PG's
+// past intervals. The reply is an OsdMapMsg with the full map of the first epoch
+// the monitor still has at or after `from` and incrementals after it (at most a
+// bounded number: ask again from the last one received).
+struct MonGetOsdMapsMsg {
+  uint32_t from = 0;
+  uint32_t to = 0;
+  bool operator==(const MonGetOsdMapsMsg&) const = default;
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
 // mon -> subscriber: consecutive osdmap epochs, as incrementals where the
 // subscriber's epoch allows and a full map otherwise.
 struct OsdMapMsg {

@@ -257,7 +257,7 @@ void OsdPingMsg::decode(Decoder& d) {
 }
 
 void PgInfoMsg::encode(Encoder& e) const {
-  auto m = e.begin_struct(1, 1);
+  auto m = e.begin_struct(2, 1);
   e.put(pool);
   e.put(pg_seed);
   e.put(map_epoch);
@@ -269,11 +269,12 @@ void PgInfoMsg::encode(Encoder& e) const {
   e.put(query);
   e.put(backfill_target);
   e.put(backfill_done);
+  e.put(activate);
   e.end_struct(m);
 }
 
 void PgInfoMsg::decode(Decoder& d) {
-  auto s = d.begin_struct(1, "PgInfoMsg");
+  auto s = d.begin_struct(2, "PgInfoMsg");
   d.get(pool);
   d.get(pg_seed);
   d.get(map_epoch);
@@ -285,6 +286,7 @@ void PgInfoMsg::decode(Decoder& d) {
   d.get(query);
   d.get(backfill_target);
   d.get(backfill_done);
+  if (s.version >= 2) d.get(activate);
   d.end_struct(s);
 }
 

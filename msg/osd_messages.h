@@ -279,6 +279,7 @@ struct PgInfoMsg {
   bool query = false;            // true: "tell me yours" (the reply carries the same struct)
   int32_t backfill_target = -1;  // >= 0: primary -> authoritative copy: "bring this OSD up to date"
   bool backfill_done = false;    // source -> primary: the backfill it asked for is complete
+  bool activate = false;         // primary -> acting replica: the PG went active in interval map_epoch
   bool operator==(const PgInfoMsg&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);

@@ -212,6 +212,8 @@ void OsdDaemon::handle_osdmap(const Message& m) {
   if (!om.ok()) return;
   uint32_t cur = map_ ? map_->epoch : 0;
   std::shared_ptr<crush::OsdMap> next;
+  // Every epoch applied goes to the shards in order: PGs see each interval change.
+  std::vector<std::shared_ptr<const crush::OsdMap>> fresh;
   if (!om->full.empty() && om->full.rbegin()->first > cur) {
     auto full = decode_from<crush::OsdMap>(om->full.rbegin()->second);
     if (!full.ok()) {
@@ -219,6 +221,7 @@ void OsdDaemon::handle_osdmap(const Message& m) {
       return;
     }
     next = std::make_shared<crush::OsdMap>(std::move(*full));
+    fresh.push_back(next);
   } else if (map_) {
     next = std::make_shared<crush::OsdMap>(*map_);
   } else {
@@ -228,19 +231,120 @@ void OsdDaemon::handle_osdmap(const Message& m) {
   for (const auto& [e, bl] : om->incremental) {
     if (e != next->epoch + 1) continue;
     auto inc = decode_from<crush::OsdMapIncremental>(bl);
-    if (!inc.ok() || !next->apply(*inc).ok()) {
+    auto applied = std::make_shared<crush::OsdMap>(*next);
+    if (!inc.ok() || !applied->apply(*inc).ok()) {
       CAIRN_LOG(kWarn, kOsd) << "cannot apply osdmap incremental" << log::kv("epoch", e);
       break;
     }
+    next = std::move(applied);
+    fresh.push_back(next);
   }
   if (next->epoch <= cur) return;
   map_ = std::move(next);
+  for (const auto& f : fresh) remember_map(f);
   mon_->got_epoch(map_->epoch);
   m_epoch_.set(map_->epoch);
-  publish_map();
+  publish_map(std::move(fresh));
 }
 
-void OsdDaemon::publish_map() {
+void OsdDaemon::remember_map(const std::shared_ptr<const crush::OsdMap>& m) {
+  std::lock_guard lk(hist_mu_);
+  history_[m->epoch] = m;
+  while (history_.size() > kMaxHistory) history_.erase(history_.begin());
+}
+
+bool OsdDaemon::maps_between(uint32_t from, uint32_t to,
+                             std::vector<std::shared_ptr<const crush::OsdMap>>& out) {
+  out.clear();
+  uint32_t missing = 0;
+  {
+    std::lock_guard lk(hist_mu_);
+    from = std::max(from, oldest_available_);
+    for (uint32_t e = from; e <= to; ++e) {
+      auto it = history_.find(e);
+      if (it == history_.end()) {
+        missing = e;
+        break;
+      }
+      out.push_back(it->second);
+    }
+  }
+  if (!missing) return true;
+  out.clear();
+  asio::post(io_, [this, missing, to] { fetch_maps(missing, to); });
+  return false;
+}
+
+void OsdDaemon::fetch_maps(uint32_t from, uint32_t to) {
+  if (fetching_ || stopping_) return;
+  fetching_ = true;
+  asio::co_spawn(
+      io_,
+      [this, from, to]() -> awaitable<void> {
+        uint32_t next = from;
+        auto final_reply = [](const Message&) -> std::optional<std::string> { return std::nullopt; };
+        while (!stopping_ && next <= to) {
+          Message req = Message::make(msg::kMsgMonGetOsdMaps, msg::MonGetOsdMapsMsg{next, to});
+          auto r = co_await mon_->request(std::move(req), final_reply, std::chrono::seconds(10));
+          if (!r.ok()) break;
+          auto om = r->decode_front<msg::OsdMapMsg>();
+          if (!om.ok() || om->full.empty()) break;
+          auto base = decode_from<crush::OsdMap>(om->full.begin()->second);
+          if (!base.ok()) break;
+          auto cur = std::make_shared<crush::OsdMap>(std::move(*base));
+          if (cur->epoch > next) {
+            // The monitors trimmed [next, epoch): those intervals cannot be known any more.
+            CAIRN_LOG(kWarn, kOsd) << "old osdmaps are gone from the monitors"
+                                   << log::kv("wanted", next) << log::kv("oldest", cur->epoch);
+            std::lock_guard lk(hist_mu_);
+            oldest_available_ = std::max(oldest_available_, cur->epoch);
+          }
+          remember_map(cur);
+          for (const auto& [e, bl] : om->incremental) {
+            if (e != cur->epoch + 1) break;
+            auto inc = decode_from<crush::OsdMapIncremental>(bl);
+            auto n = std::make_shared<crush::OsdMap>(*cur);
+            if (!inc.ok() || !n->apply(*inc).ok()) break;
+            cur = std::move(n);
+            remember_map(cur);
+          }
+          next = cur->epoch + 1;
+        }
+        fetching_ = false;
+      },
+      asio::detached);
+}
+
+void OsdDaemon::want_up_thru(uint32_t epoch) {
+  asio::post(io_, [this, epoch] {
+    const crush::OsdInfo* me = map_ ? map_->osd(opts_.id) : nullptr;
+    if (stopping_ || (me && me->up_thru >= epoch)) return;
+    up_thru_wanted_ = std::max(up_thru_wanted_, epoch);
+    if (up_thru_asking_) return;
+    up_thru_asking_ = true;
+    asio::co_spawn(
+        io_,
+        [this]() -> awaitable<void> {
+          uint32_t want = up_thru_wanted_;
+          Message req = Message::make(msg::kMsgOsdAlive, msg::OsdAliveMsg{opts_.id, want});
+          auto redirect = [](const Message& r) -> std::optional<std::string> {
+            auto ack = r.decode_front<msg::OsdAckMsg>();
+            if (ack.ok() && ack->code == EAGAIN) return ack->leader_addr;
+            return std::nullopt;
+          };
+          auto r = co_await mon_->request(std::move(req), redirect, std::chrono::seconds(10));
+          up_thru_asking_ = false;
+          if (r.ok()) {
+            auto ack = r->decode_front<msg::OsdAckMsg>();
+            if (ack.ok() && ack->code == 0) want_map(ack->epoch);
+          }
+          // A newer want arrived meanwhile, or this one failed: PGs ask again when they retry.
+        },
+        asio::detached);
+  });
+}
+
+void OsdDaemon::publish_map(std::vector<std::shared_ptr<const crush::OsdMap>> fresh) {
   // Peers that went down or restarted: drop their sessions (a restarted peer gets a new one).
   for (auto it = peers_.begin(); it != peers_.end();) {
     const crush::OsdInfo* oi = map_->osd(it->first);
@@ -263,7 +367,8 @@ void OsdDaemon::publish_map() {
     boot();
   }
   uint32_t n = static_cast<uint32_t>(shards_.size());
-  for (auto& s : shards_) s->post([sh = s.get(), map = map_, n] { sh->handle_map(map, n); });
+  auto maps = std::make_shared<const std::vector<std::shared_ptr<const crush::OsdMap>>>(std::move(fresh));
+  for (auto& s : shards_) s->post([sh = s.get(), maps, n] { sh->handle_maps(*maps, n); });
 }
 
 void OsdDaemon::boot() {

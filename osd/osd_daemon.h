@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,12 @@ class OsdDaemon {
   // ---- for shards (any thread) ----
   void send_to_osd(int32_t osd, msg::Message m);
   void want_map(uint32_t epoch);
+  // The maps of epochs [from, to], oldest first, into `out`. False when some are not
+  // here: they are fetched from the monitors (the caller asks again later). Epochs
+  // the monitors no longer keep are skipped, so `out` may start after `from`.
+  bool maps_between(uint32_t from, uint32_t to, std::vector<std::shared_ptr<const crush::OsdMap>>& out);
+  // Asks the monitors to record up_thru >= `epoch` for this OSD (a primary about to go active).
+  void want_up_thru(uint32_t epoch);
   std::chrono::milliseconds scrub_interval(bool deep) const {
     return std::chrono::milliseconds(deep ? opts_.deep_scrub_interval_ms : opts_.scrub_interval_ms);
   }
@@ -90,7 +97,9 @@ class OsdDaemon {
  private:
   void register_handlers();
   void handle_osdmap(const msg::Message& m);
-  void publish_map();
+  void publish_map(std::vector<std::shared_ptr<const crush::OsdMap>> fresh);
+  void remember_map(const std::shared_ptr<const crush::OsdMap>& m);
+  void fetch_maps(uint32_t from, uint32_t to);
   void boot();
   void dispatch_pg_message(const msg::ConnectionRef& c, msg::Message m);
   Shard& shard_of(int64_t pool, uint32_t seed);
@@ -116,6 +125,14 @@ class OsdDaemon {
   std::unique_ptr<msg::MonSession> mon_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::shared_ptr<const crush::OsdMap> map_;
+  // Recent maps by epoch, for PGs working out their past intervals (any thread, under hist_mu_).
+  static constexpr size_t kMaxHistory = 2000;
+  std::mutex hist_mu_;
+  std::map<uint32_t, std::shared_ptr<const crush::OsdMap>> history_;
+  uint32_t oldest_available_ = 1;  // the monitors keep nothing older
+  bool fetching_ = false;          // a fetch of old maps is in progress (front thread)
+  uint32_t up_thru_wanted_ = 0;    // front thread
+  bool up_thru_asking_ = false;
   uint64_t instance_ = 0;
   bool booting_ = false;
   uint32_t booted_epoch_ = 0;  // epoch that marked this instance up

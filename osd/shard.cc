@@ -113,23 +113,32 @@ pg::ReplicatedPg* Shard::get_pg(const crush::PgId& id, bool create) {
   return raw;
 }
 
-void Shard::handle_map(std::shared_ptr<const crush::OsdMap> map, uint32_t num_shards) {
-  map_ = std::move(map);
+void Shard::handle_maps(const std::vector<std::shared_ptr<const crush::OsdMap>>& maps, uint32_t num_shards) {
   int32_t me = whoami();
-  for (const crush::PgId& id : map_->all_pgs()) {
-    if (shard_index(id.pool, id.seed, num_shards) != index_) continue;
-    if (find_pg(id)) continue;
-    auto m = map_->map_pg(id);
-    if (!m.ok()) continue;
-    bool mine = std::find(m->acting.begin(), m->acting.end(), me) != m->acting.end();
-    if (mine) get_pg(id, true);
+  for (const auto& map : maps) {
+    if (map_ && map->epoch <= map_->epoch) continue;
+    map_ = map;
+    for (const crush::PgId& id : map_->all_pgs()) {
+      if (shard_index(id.pool, id.seed, num_shards) != index_) continue;
+      if (find_pg(id)) continue;
+      auto m = map_->map_pg(id);
+      if (!m.ok()) continue;
+      bool mine = std::find(m->acting.begin(), m->acting.end(), me) != m->acting.end();
+      if (mine) get_pg(id, true);
+    }
+    for (auto& [id, pg] : pgs_) pg->on_map(map_);
   }
-  for (auto& [id, pg] : pgs_) pg->on_map(map_);
   // Peer messages that arrived before this map (a pool we did not know yet).
   auto parked = std::move(parked_);
   parked_.clear();
   for (auto& p : parked) dispatch(p.conn, std::move(p.m), p.from);
 }
+
+bool Shard::maps_between(uint32_t from, uint32_t to, std::vector<std::shared_ptr<const crush::OsdMap>>& out) {
+  return osd_.maps_between(from, to, out);
+}
+
+void Shard::want_up_thru(uint32_t epoch) { osd_.want_up_thru(epoch); }
 
 bool Shard::park(const msg::ConnectionRef& conn, msg::Message& m, int32_t from, int64_t pool) {
   if (map_ && map_->pool(pool)) return false;

@@ -35,7 +35,8 @@ class Shard final : public pg::PgHost {
   Status load_pgs(uint32_t num_shards);
 
   // ---- on the shard thread ----
-  void handle_map(std::shared_ptr<const crush::OsdMap> map, uint32_t num_shards);
+  // New maps, one per epoch, oldest first: each PG sees every interval change.
+  void handle_maps(const std::vector<std::shared_ptr<const crush::OsdMap>>& maps, uint32_t num_shards);
   // A PG message (kMsgOsdOp and the osd <-> osd ones), decoded by the front thread.
   void dispatch(const msg::ConnectionRef& conn, msg::Message m, int32_t from_osd);
   // A client op the front thread decoded and validated.
@@ -54,6 +55,8 @@ class Shard final : public pg::PgHost {
   uint64_t now_ns() const override;
   uint64_t wall_ns() const override;
   void want_map(uint32_t epoch) override;
+  bool maps_between(uint32_t from, uint32_t to, std::vector<std::shared_ptr<const crush::OsdMap>>& out) override;
+  void want_up_thru(uint32_t epoch) override;
   std::chrono::milliseconds scrub_interval(bool deep) const override;
   void read_async(const store::CollectionId& cid, const store::ObjectId& oid, uint64_t off, uint64_t len,
                   ReadCallback cb) override;

@@ -9,7 +9,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <vector>
 
+#include "crush/osd_map.h"
 #include "msg/message.h"
 #include "osd/store/object_store.h"
 
@@ -47,6 +50,13 @@ class PgHost {
   }
   // The shard's OSD has a newer map than `epoch`? Asks the monitors if not.
   virtual void want_map(uint32_t epoch) = 0;
+  // The maps of epochs [from, to], oldest first (those the monitors still keep).
+  // False when some are not here yet: they are being fetched; ask again later.
+  virtual bool maps_between(uint32_t from, uint32_t to,
+                            std::vector<std::shared_ptr<const crush::OsdMap>>& out) = 0;
+  // A primary is about to go active in an interval that began at `epoch`: the
+  // monitors must first record this OSD's up_thru >= epoch (a new map carries it).
+  virtual void want_up_thru(uint32_t epoch) = 0;
 };
 
 }  // namespace cairn::pg

@@ -116,7 +116,11 @@ void ReplicatedPg::on_map(const std::shared_ptr<const crush::OsdMap>& map) {
     if (oi && oi->up_from > interval_start_) changed = true;
   }
   up_ = std::move(up);
-  if (!changed) return;
+  if (!changed) {
+    // A new up_thru, or an OSD of an earlier interval back up: peering may go on.
+    if (state_ == State::kPeering && is_primary()) maybe_activate();
+    return;
+  }
   acting_ = std::move(acting);
   primary_ = mapping->acting_primary;
   interval_start_ = map->epoch;
@@ -141,6 +145,8 @@ void ReplicatedPg::start_interval() {
   if (backfill_ && is_primary()) backfill_.reset();
   backfill_queue_.clear();
   peer_info_.clear();
+  probe_.clear();
+  down_ = false;
   bool in_acting = std::find(acting_.begin(), acting_.end(), host_.whoami()) != acting_.end();
   CAIRN_LOG(kDebug, kOsd) << "pg new interval" << log::kv("pg", cid_.to_string())
                           << log::kv("epoch", interval_start_) << log::kv("primary", primary_)
@@ -150,6 +156,10 @@ void ReplicatedPg::start_interval() {
     msg::PgInfoMsg mine = internal::info_msg(id_, interval_start_, host_.whoami(), info_, objects_);
     peer_info_[host_.whoami()] = mine;
     query_peers();
+    if (ticking_ != interval_start_) {
+      ticking_ = interval_start_;
+      peering_tick(interval_start_);
+    }
     maybe_activate();
   } else {
     state_ = in_acting ? State::kReplica : State::kStray;
@@ -162,12 +172,29 @@ void ReplicatedPg::start_interval() {
 void ReplicatedPg::query_peers() {
   msg::PgInfoMsg q = internal::info_msg(id_, interval_start_, host_.whoami(), info_, objects_);
   q.query = true;
-  for (int32_t o : acting_)
+  std::set<int32_t> ask(acting_.begin(), acting_.end());
+  ask.insert(probe_.begin(), probe_.end());
+  for (int32_t o : ask)
     if (o != host_.whoami() && !peer_info_.count(o)) send_msg(o, msg::kMsgPgInfo, q);
+}
+
+void ReplicatedPg::peering_tick(uint32_t epoch) {
   // Ask again until everyone answered (a peer may not have had the PG's pool yet,
-  // or restarted in between).
-  host_.run_after(std::chrono::seconds(2), [this, epoch = interval_start_] {
-    if (epoch == interval_start_ && state_ == State::kPeering) query_peers();
+  // or restarted in between), and look again at what peering waits for (old maps
+  // fetched, up_thru recorded).
+  host_.run_after(std::chrono::seconds(2), [this, epoch] {
+    if (epoch != interval_start_ || !is_primary()) {
+      if (ticking_ == epoch) ticking_ = 0;
+      return;
+    }
+    if (state_ == State::kPeering) {
+      query_peers();
+      maybe_activate();
+    }
+    if (state_ == State::kPeering || state_ == State::kBackfilling)
+      peering_tick(epoch);
+    else
+      ticking_ = 0;
   });
 }
 
@@ -178,6 +205,16 @@ void ReplicatedPg::handle_info(const msg::PgInfoMsg& in) {
     primary_interval_ = in.map_epoch;
     if (in.map_epoch > interval_start_) host_.want_map(in.map_epoch);
     start_backfill(in.backfill_target, in.map_epoch);
+    return;
+  }
+  if (in.activate) {
+    // The primary of interval map_epoch went active with this copy in its acting set.
+    if (in.map_epoch < primary_interval_ || in.map_epoch <= info_.last_epoch_started) return;
+    primary_interval_ = in.map_epoch;
+    info_.last_epoch_started = in.map_epoch;
+    store::Transaction t;
+    persist_info(t);
+    host_.store().queue_transaction(cid_, std::move(t), [](Status) {});
     return;
   }
   if (in.query) {
@@ -201,35 +238,133 @@ void ReplicatedPg::handle_info(const msg::PgInfoMsg& in) {
   maybe_activate();
 }
 
+std::optional<ReplicatedPg::Prior> ReplicatedPg::build_prior(uint32_t since) {
+  Prior prior;
+  if (since == 0) {  // never active anywhere we heard of: every interval since the pool began
+    const crush::PoolInfo* pool = map_->pool(id_.pool);
+    since = std::max<uint32_t>(1, pool ? pool->created : 1);
+  }
+  if (since >= interval_start_) return prior;
+  std::vector<std::shared_ptr<const crush::OsdMap>> maps;
+  if (!host_.maps_between(since, interval_start_ - 1, maps)) return std::nullopt;
+  // Cut the epochs into intervals: a new one whenever the acting set or its primary
+  // changes, or a member restarts (it lost what was in flight).
+  struct Interval {
+    uint32_t first = 0;
+    std::vector<int32_t> acting;
+    std::vector<uint32_t> up_from;
+    int32_t primary = -1;
+    uint32_t min_size = 1;
+  };
+  auto close = [&](const Interval& iv, const crush::OsdMap& last) {
+    // It may have accepted writes only if it could go active: enough copies, and
+    // the monitors recorded its primary's up_thru (asked for before activating).
+    if (iv.primary < 0 || iv.acting.size() < iv.min_size) return;
+    const crush::OsdInfo* p = last.osd(iv.primary);
+    if (!p || p->up_thru < iv.first) return;
+    bool any_up = false;
+    for (int32_t o : iv.acting) {
+      const crush::OsdInfo* oi = map_->osd(o);
+      if (oi && oi->up) {
+        prior.probe.insert(o);
+        any_up = true;
+      }
+    }
+    if (!any_up) {
+      prior.down = true;
+      prior.blocked_by.insert(iv.acting.begin(), iv.acting.end());
+    }
+  };
+  std::optional<Interval> cur;
+  for (size_t i = 0; i < maps.size(); ++i) {
+    const crush::OsdMap& m = *maps[i];
+    Interval x;
+    x.first = m.epoch;
+    const crush::PoolInfo* pool = m.pool(id_.pool);
+    auto mp = m.map_pg(id_);
+    if (pool && mp.ok()) {
+      x.acting.assign(mp->acting.begin(), mp->acting.end());
+      x.primary = mp->acting_primary;
+      x.min_size = pool->min_size;
+      for (int32_t o : x.acting) x.up_from.push_back(m.osd(o) ? m.osd(o)->up_from : 0);
+    }
+    if (cur && cur->acting == x.acting && cur->primary == x.primary && cur->up_from == x.up_from) continue;
+    if (cur) close(*cur, *maps[i - 1]);
+    cur = std::move(x);
+  }
+  if (cur) close(*cur, *maps.back());
+  prior.probe.erase(host_.whoami());
+  return prior;
+}
+
 void ReplicatedPg::maybe_activate() {
   if (state_ != State::kPeering || backfill_) return;
+  bool was_down = down_;
+  down_ = false;
   if (acting_.size() < min_size_) return;  // undersized below min_size: I/O waits
+  // Whom to hear from: every acting copy, and an up member of each earlier interval
+  // since the newest activation anyone reports that may have accepted writes.
+  uint32_t since = info_.last_epoch_started;
+  for (const auto& [o, pi] : peer_info_) since = std::max(since, pi.last_epoch_started);
+  auto prior = build_prior(since);
+  if (!prior) {  // old maps are being fetched: the 2 s retry of query_peers looks again
+    return;
+  }
+  bool new_probe = false;
+  for (int32_t o : prior->probe)
+    if (!probe_.count(o)) new_probe = true;
+  probe_ = prior->probe;
+  if (prior->down) {
+    if (!was_down)
+      CAIRN_LOG(kWarn, kOsd) << "pg down: every copy of an interval that may have written is down"
+                             << log::kv("pg", cid_.to_string()) << log::kv("since", since)
+                             << log::kv("needs", [&] {
+                                  std::string s;
+                                  for (int32_t o : prior->blocked_by) s += (s.empty() ? "osd." : ",osd.") + std::to_string(o);
+                                  return s;
+                                }());
+    down_ = true;
+    return;
+  }
+  if (new_probe) query_peers();
   for (int32_t o : acting_)
     if (!peer_info_.count(o)) return;
-  // The authoritative copy: newest last_update (this one on a tie).
+  for (int32_t o : probe_)
+    if (!peer_info_.count(o)) return;
+  // The authoritative copy: the newest activation, then the newest last_update (this one on a tie).
+  auto rank = [](uint32_t les, Eversion v) { return std::make_pair(les, v); };
   int32_t auth = host_.whoami();
-  Eversion best = info_.last_update;
+  auto best = rank(info_.last_epoch_started, info_.last_update);
   for (const auto& [o, pi] : peer_info_) {
-    Eversion v{pi.last_update_epoch, pi.last_update};
-    if (v > best) {
-      best = v;
+    auto r = rank(pi.last_epoch_started, Eversion{pi.last_update_epoch, pi.last_update});
+    if (r > best) {
+      best = r;
       auth = o;
     }
   }
   if (auth != host_.whoami()) {
     CAIRN_LOG(kInfo, kOsd) << "pg primary is behind: backfilling it" << log::kv("pg", cid_.to_string())
                            << log::kv("from", auth) << log::kv("have", info_.last_update.to_string())
-                           << log::kv("need", best.to_string());
+                           << log::kv("need", best.second.to_string());
     msg::PgInfoMsg req = internal::info_msg(id_, interval_start_, host_.whoami(), info_, objects_);
     req.backfill_target = host_.whoami();
     send_msg(auth, msg::kMsgPgInfo, req);
     state_ = State::kBackfilling;
     return;
   }
+  // Before going active (and accepting writes) the monitors must record that this
+  // interval may have: a later primary then knows to look for its copies.
+  const crush::OsdInfo* me = map_->osd(host_.whoami());
+  if (!me || me->up_thru < interval_start_) {
+    host_.want_up_thru(interval_start_);
+    return;  // the map that carries it calls maybe_activate again (or the 2 s retry)
+  }
   backfill_queue_.clear();
-  for (const auto& [o, pi] : peer_info_) {
-    Eversion v{pi.last_update_epoch, pi.last_update};
-    if (o != host_.whoami() && v != info_.last_update) backfill_queue_.push_back(o);
+  for (int32_t o : acting_) {
+    auto it = peer_info_.find(o);
+    if (o == host_.whoami() || it == peer_info_.end()) continue;
+    Eversion v{it->second.last_update_epoch, it->second.last_update};
+    if (v != info_.last_update) backfill_queue_.push_back(o);
   }
   if (!backfill_queue_.empty()) {
     int32_t target = backfill_queue_.back();
@@ -247,6 +382,12 @@ void ReplicatedPg::activate() {
   store::Transaction t;
   persist_info(t);
   host_.store().queue_transaction(cid_, std::move(t), [](Status) {});
+  // The replicas record the activation before any write of this interval reaches
+  // them (same ordered connection): their last_epoch_started then says they hold
+  // every write acknowledged from here on.
+  msg::PgInfoMsg act = internal::info_msg(id_, interval_start_, host_.whoami(), info_, objects_);
+  act.activate = true;
+  for (int32_t o : acting_) send_msg(o, msg::kMsgPgInfo, act);
   internal::count_objects(host_.store(), cid_, objects_, bytes_);
   schedule_scrubs();
   CAIRN_LOG(kDebug, kOsd) << "pg active" << log::kv("pg", cid_.to_string())
@@ -369,6 +510,7 @@ msg::PgStatEntry ReplicatedPg::stats() const {
       break;
     default:
       s.state = msg::kPgPeering;
+      if (down_) s.state = msg::kPgDown;
       if (acting_.size() < min_size_) s.state = msg::kPgDown | msg::kPgUndersized;
       break;
   }

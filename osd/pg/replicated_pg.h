@@ -26,6 +26,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -105,6 +106,15 @@ class ReplicatedPg {
   // ---- activation (replicated_pg.cc) ----
   void start_interval();
   void query_peers();
+  void peering_tick(uint32_t epoch);  // every 2 s while this interval peers
+  // Who must be heard from before going active: an up member of every interval since
+  // `since` that may have accepted writes; `down` when all of one interval's are down.
+  struct Prior {
+    std::set<int32_t> probe;
+    std::set<int32_t> blocked_by;
+    bool down = false;
+  };
+  std::optional<Prior> build_prior(uint32_t since);  // nullopt: maps still being fetched
   void maybe_activate();
   void activate();
   void persist_info(store::Transaction& t);
@@ -164,6 +174,9 @@ class ReplicatedPg {
 
   // Activation: infos heard in this interval; copies still to backfill.
   std::map<int32_t, msg::PgInfoMsg> peer_info_;
+  std::set<int32_t> probe_;  // OSDs outside the acting set that peering must hear from
+  uint32_t ticking_ = 0;     // interval whose peering_tick is scheduled
+  bool down_ = false;        // peering waits for a copy of an earlier interval (all down)
   std::unique_ptr<Backfill> backfill_;
   std::unique_ptr<Scrub> scrub_;
   msg::ScrubOut last_scrub_;
