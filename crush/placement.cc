@@ -66,8 +66,16 @@ Result<PgMapping> pg_to_up_acting(const Mapper& m, const Pool& pool, uint32_t se
   r.up_primary = first_of(r.up);
   auto t = o.pg_temp.find(pg);
   if (t != o.pg_temp.end() && !t->second.empty()) {
+    // A pg_temp keeps complete copies acting while others backfill; an OSD that is
+    // out (being drained) may stay in it, a down one may not. None left: the up set.
     r.acting = t->second;
-    filter_live(st, pool.erasure, r.acting);
+    if (pool.erasure) {
+      for (ItemId& id : r.acting)
+        if (id != kNoItem && !st.is_up(id)) id = kNoItem;
+    } else {
+      std::erase_if(r.acting, [&](ItemId id) { return id == kNoItem || !st.is_up(id); });
+    }
+    if (first_of(r.acting) == kNoItem) r.acting = r.up;
   } else {
     r.acting = r.up;
   }

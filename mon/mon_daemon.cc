@@ -291,7 +291,8 @@ void MonDaemon::register_handlers() {
   dispatch_.on(msg::kMsgMonGetOsdMaps,
                [this](const ConnectionRef& c, Message m) { on_get_osdmaps(c, std::move(m)); });
   for (auto t :
-       {msg::kMsgOsdBoot, msg::kMsgOsdFailure, msg::kMsgOsdBeacon, msg::kMsgOsdAlive, msg::kMsgOsdStats})
+       {msg::kMsgOsdBoot, msg::kMsgOsdFailure, msg::kMsgOsdBeacon, msg::kMsgOsdAlive, msg::kMsgOsdStats,
+        msg::kMsgOsdPgTemp})
     dispatch_.on(t, [this](const ConnectionRef& c, Message m) { on_osd_message(c, std::move(m)); });
   dispatch_.on_any([](const ConnectionRef& c, Message m) {
     CAIRN_LOG(kWarn, kMon) << "unexpected message type" << log::kv("type", m.type)
@@ -490,7 +491,7 @@ void MonDaemon::answer_osd(const ConnectionRef& c, const Message& req, Status st
 }
 
 void MonDaemon::on_osd_message(const ConnectionRef& c, Message m) {
-  bool request = m.type == msg::kMsgOsdBoot || m.type == msg::kMsgOsdAlive;
+  bool request = m.type == msg::kMsgOsdBoot || m.type == msg::kMsgOsdAlive || m.type == msg::kMsgOsdPgTemp;
   if (!paxos_->is_leader()) {
     if (request) return answer_osd(c, m, Status(Errc::kAgain, "not the leader"));
     // One-way reports reach the leader through us (OSDs may talk to any monitor).
@@ -520,6 +521,13 @@ void MonDaemon::on_osd_message(const ConnectionRef& c, Message m) {
     if (!a.ok()) return answer_osd(c, m, a.status());
     Status st =
         osdmap_->osd_want_up_thru(a->osd, a->want_up_thru, [this, c, m](Status s) { answer_osd(c, m, s); });
+    if (!st.ok()) answer_osd(c, m, st);
+  } else if (m.type == msg::kMsgOsdPgTemp) {
+    auto t = m.decode_front<msg::OsdPgTempMsg>();
+    if (!t.ok()) return answer_osd(c, m, t.status());
+    std::vector<crush::ItemId> acting(t->acting.begin(), t->acting.end());
+    Status st = osdmap_->set_pg_temp(crush::PgId{t->pool, t->seed}, std::move(acting),
+                                     [this, c, m](Status s) { answer_osd(c, m, s); });
     if (!st.ok()) answer_osd(c, m, st);
   }
 }

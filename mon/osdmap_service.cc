@@ -2,6 +2,7 @@
 // Commands are in osdmap_commands.cc, printing in osdmap_print.cc.
 #include "mon/osdmap_service.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -330,8 +331,19 @@ Status OsdMapService::osd_want_up_thru(int32_t osd, Epoch epoch, Done done) {
 Status OsdMapService::set_pg_temp(const crush::PgId& pg, std::vector<crush::ItemId> acting, Done done) {
   const crush::PoolInfo* p = projected().pool(pg.pool);
   if (!p || pg.seed >= p->placement.pg_num) return error(Errc::kNotFound, "no such pg");
-  for (auto id : acting)
-    if (!projected().exists(id)) return error(Errc::kInvalid, "pg_temp names a missing osd");
+  if (acting.size() > 32) return error(Errc::kInvalid, "pg_temp too long");
+  for (size_t i = 0; i < acting.size(); ++i) {
+    if (!projected().exists(acting[i])) return error(Errc::kInvalid, "pg_temp names a missing osd");
+    if (std::find(acting.begin(), acting.begin() + i, acting[i]) != acting.begin() + i)
+      return error(Errc::kInvalid, "pg_temp names an osd twice");
+  }
+  // Already so: nothing to commit.
+  const auto& temps = projected().overrides.pg_temp;
+  auto cur = temps.find(pg);
+  if (acting.empty() ? cur == temps.end() : (cur != temps.end() && cur->second == acting)) {
+    if (done) done(Status());
+    return {};
+  }
   return change(
       [&](const OsdMap&, OsdMapIncremental& inc) -> Status {
         inc.new_pg_temp[pg] = acting;

@@ -49,6 +49,7 @@ inline constexpr MsgType kMsgOsdAlive = 0x0108;         // request: OsdAliveMsg,
 inline constexpr MsgType kMsgOsdAck = 0x0109;           // reply to boot/alive
 inline constexpr MsgType kMsgOsdStats = 0x010A;         // OsdStatsMsg
 inline constexpr MsgType kMsgMonGetOsdMaps = 0x010B;    // request: MonGetOsdMapsMsg, reply OsdMapMsg
+inline constexpr MsgType kMsgOsdPgTemp = 0x010C;        // request: OsdPgTempMsg, reply OsdAckMsg
 // ---- osd <-> osd (0x0200..0x02FF): schemas in msg/osd_messages.h ----
 inline constexpr MsgType kMsgRepOp = 0x0200;       // primary -> replica: RepOpMsg
 inline constexpr MsgType kMsgRepOpReply = 0x0201;  // replica -> primary: RepOpReplyMsg

@@ -162,6 +162,24 @@ void OsdAliveMsg::decode(Decoder& d) {
   d.end_struct(s);
 }
 
+void OsdPgTempMsg::encode(Encoder& e) const {
+  auto m = e.begin_struct(1, 1);
+  e.put(osd);
+  e.put(pool);
+  e.put(seed);
+  e.put(acting);
+  e.end_struct(m);
+}
+
+void OsdPgTempMsg::decode(Decoder& d) {
+  auto s = d.begin_struct(1, "OsdPgTempMsg");
+  d.get(osd);
+  d.get(pool);
+  d.get(seed);
+  d.get(acting);
+  d.end_struct(s);
+}
+
 std::string pg_state_string(uint32_t bits) {
   static const std::pair<uint32_t, const char*> kNames[] = {
       {kPgActive, "active"},           {kPgClean, "clean"},

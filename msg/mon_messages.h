@@ -122,6 +122,19 @@ struct OsdAliveMsg {
   void decode(Decoder& d);
 };
 
+// osd -> mon (request, reply OsdAckMsg): make `acting` the PG's acting set until
+// further notice (pg_temp), or drop the override when `acting` is empty. A primary
+// keeps complete copies acting this way while it backfills new ones.
+struct OsdPgTempMsg {
+  int32_t osd = -1;
+  int64_t pool = 0;
+  uint32_t seed = 0;
+  std::vector<int32_t> acting;
+  bool operator==(const OsdPgTempMsg&) const = default;
+  void encode(Encoder& e) const;
+  void decode(Decoder& d);
+};
+
 // PG states as OSDs report them: a bitmask, printed "active+clean" (Ceph's names).
 enum PgStateBit : uint32_t {
   kPgActive = 1u << 0,

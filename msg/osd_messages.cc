@@ -257,7 +257,7 @@ void OsdPingMsg::decode(Decoder& d) {
 }
 
 void PgInfoMsg::encode(Encoder& e) const {
-  auto m = e.begin_struct(2, 1);
+  auto m = e.begin_struct(3, 1);
   e.put(pool);
   e.put(pg_seed);
   e.put(map_epoch);
@@ -270,11 +270,14 @@ void PgInfoMsg::encode(Encoder& e) const {
   e.put(backfill_target);
   e.put(backfill_done);
   e.put(activate);
+  e.put(log_first_epoch);
+  e.put(log_first);
+  e.put(log_complete);
   e.end_struct(m);
 }
 
 void PgInfoMsg::decode(Decoder& d) {
-  auto s = d.begin_struct(2, "PgInfoMsg");
+  auto s = d.begin_struct(3, "PgInfoMsg");
   d.get(pool);
   d.get(pg_seed);
   d.get(map_epoch);
@@ -287,6 +290,11 @@ void PgInfoMsg::decode(Decoder& d) {
   d.get(backfill_target);
   d.get(backfill_done);
   if (s.version >= 2) d.get(activate);
+  if (s.version >= 3) {
+    d.get(log_first_epoch);
+    d.get(log_first);
+    d.get(log_complete);
+  }
   d.end_struct(s);
 }
 

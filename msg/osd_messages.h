@@ -280,6 +280,11 @@ struct PgInfoMsg {
   int32_t backfill_target = -1;  // >= 0: primary -> authoritative copy: "bring this OSD up to date"
   bool backfill_done = false;    // source -> primary: the backfill it asked for is complete
   bool activate = false;         // primary -> acting replica: the PG went active in interval map_epoch
+  // The oldest entry of the sender's log (zero: empty), and whether its log reaches
+  // back to the PG's first write: which copies the log can bring up to date.
+  uint32_t log_first_epoch = 0;
+  uint64_t log_first = 0;
+  bool log_complete = false;
   bool operator==(const PgInfoMsg&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);

@@ -38,7 +38,11 @@ cairn::Config options() {
       .define("osd_beacon_interval", OptType::kDuration, "5s", "beacons to the monitors this often")
       .define("osd_scrub_interval", OptType::kDuration, "24h", "light scrub of each PG this often (0: never)")
       .define("osd_deep_scrub_interval", OptType::kDuration, "168h",
-              "deep scrub of each PG this often (0: never)");
+              "deep scrub of each PG this often (0: never)")
+      .define("osd_max_backfills", OptType::kInt, "1",
+              "background backfills (PGs copied to a new OSD) this OSD runs at once")
+      .define("osd_recovery_max_log_entries", OptType::kInt, "100",
+              "a copy further behind than this is backfilled while the PG serves from complete copies");
   return c;
 }
 
@@ -88,6 +92,8 @@ int main(int argc, char** argv) {
   o.beacon_interval_ms = static_cast<uint32_t>(c.get_duration_ms("osd_beacon_interval"));
   o.scrub_interval_ms = c.get_duration_ms("osd_scrub_interval");
   o.deep_scrub_interval_ms = c.get_duration_ms("osd_deep_scrub_interval");
+  o.max_backfills = static_cast<uint32_t>(std::max<int64_t>(1, c.get_int("osd_max_backfills")));
+  o.recovery_max_log_entries = static_cast<uint64_t>(std::max<int64_t>(0, c.get_int("osd_recovery_max_log_entries")));
   if (o.mon_host.empty()) return fail(cairn::error(cairn::Errc::kInvalid, "no monitors: set mon_host"));
   std::signal(SIGPIPE, SIG_IGN);
   cairn::asio::io_context io;

@@ -315,6 +315,40 @@ void OsdDaemon::fetch_maps(uint32_t from, uint32_t to) {
       asio::detached);
 }
 
+bool OsdDaemon::reserve_backfill() {
+  uint32_t n = backfills_.load();
+  while (n < std::max<uint32_t>(1, opts_.max_backfills))
+    if (backfills_.compare_exchange_weak(n, n + 1)) return true;
+  return false;
+}
+
+void OsdDaemon::release_backfill() { backfills_.fetch_sub(1); }
+
+void OsdDaemon::request_pg_temp(const crush::PgId& pg, std::vector<int32_t> acting) {
+  asio::post(io_, [this, pg, acting = std::move(acting)]() mutable {
+    if (stopping_) return;
+    asio::co_spawn(
+        io_,
+        [this, pg, acting = std::move(acting)]() -> awaitable<void> {
+          Message req = Message::make(msg::kMsgOsdPgTemp, msg::OsdPgTempMsg{opts_.id, pg.pool, pg.seed, acting});
+          auto redirect = [](const Message& r) -> std::optional<std::string> {
+            auto ack = r.decode_front<msg::OsdAckMsg>();
+            if (ack.ok() && ack->code == EAGAIN) return ack->leader_addr;
+            return std::nullopt;
+          };
+          auto r = co_await mon_->request(std::move(req), redirect, std::chrono::seconds(10));
+          if (!r.ok()) co_return;  // the PG asks again
+          auto ack = r->decode_front<msg::OsdAckMsg>();
+          if (ack.ok() && ack->code == 0) {
+            want_map(ack->epoch);
+          } else {
+            CAIRN_LOG(kWarn, kOsd) << "pg_temp refused" << log::kv("error", ack.ok() ? ack->err : "malformed ack");
+          }
+        },
+        asio::detached);
+  });
+}
+
 void OsdDaemon::want_up_thru(uint32_t epoch) {
   asio::post(io_, [this, epoch] {
     const crush::OsdInfo* me = map_ ? map_->osd(opts_.id) : nullptr;

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -49,6 +50,8 @@ struct OsdOptions {
   uint32_t beacon_interval_ms = 5000;
   uint64_t scrub_interval_ms = 24ull * 3600 * 1000;           // light scrub of each PG
   uint64_t deep_scrub_interval_ms = 7ull * 24 * 3600 * 1000;  // deep scrub of each PG
+  uint32_t max_backfills = 1;                                  // background backfills at once
+  uint64_t recovery_max_log_entries = 100;  // further behind: backfilled in the background
 };
 
 class Shard;
@@ -87,6 +90,11 @@ class OsdDaemon {
   bool maps_between(uint32_t from, uint32_t to, std::vector<std::shared_ptr<const crush::OsdMap>>& out);
   // Asks the monitors to record up_thru >= `epoch` for this OSD (a primary about to go active).
   void want_up_thru(uint32_t epoch);
+  void request_pg_temp(const crush::PgId& pg, std::vector<int32_t> acting);
+  // Background backfills running on this OSD, bounded by osd_max_backfills.
+  bool reserve_backfill();
+  uint64_t recovery_max_log_entries() const { return opts_.recovery_max_log_entries; }
+  void release_backfill();
   std::chrono::milliseconds scrub_interval(bool deep) const {
     return std::chrono::milliseconds(deep ? opts_.deep_scrub_interval_ms : opts_.scrub_interval_ms);
   }
@@ -131,6 +139,7 @@ class OsdDaemon {
   std::map<uint32_t, std::shared_ptr<const crush::OsdMap>> history_;
   uint32_t oldest_available_ = 1;  // the monitors keep nothing older
   bool fetching_ = false;          // a fetch of old maps is in progress (front thread)
+  std::atomic<uint32_t> backfills_{0};
   uint32_t up_thru_wanted_ = 0;    // front thread
   bool up_thru_asking_ = false;
   uint64_t instance_ = 0;

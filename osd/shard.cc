@@ -140,6 +140,16 @@ bool Shard::maps_between(uint32_t from, uint32_t to, std::vector<std::shared_ptr
 
 void Shard::want_up_thru(uint32_t epoch) { osd_.want_up_thru(epoch); }
 
+void Shard::request_pg_temp(const crush::PgId& pg, std::vector<int32_t> acting) {
+  osd_.request_pg_temp(pg, std::move(acting));
+}
+
+bool Shard::reserve_backfill() { return osd_.reserve_backfill(); }
+
+uint64_t Shard::recovery_max_log_entries() const { return osd_.recovery_max_log_entries(); }
+
+void Shard::release_backfill() { osd_.release_backfill(); }
+
 bool Shard::park(const msg::ConnectionRef& conn, msg::Message& m, int32_t from, int64_t pool) {
   if (map_ && map_->pool(pool)) return false;
   // A peer's map is ahead of ours: hold its message until ours catches up (bounded).

@@ -57,6 +57,10 @@ class Shard final : public pg::PgHost {
   void want_map(uint32_t epoch) override;
   bool maps_between(uint32_t from, uint32_t to, std::vector<std::shared_ptr<const crush::OsdMap>>& out) override;
   void want_up_thru(uint32_t epoch) override;
+  void request_pg_temp(const crush::PgId& pg, std::vector<int32_t> acting) override;
+  bool reserve_backfill() override;
+  uint64_t recovery_max_log_entries() const override;
+  void release_backfill() override;
   std::chrono::milliseconds scrub_interval(bool deep) const override;
   void read_async(const store::CollectionId& cid, const store::ObjectId& oid, uint64_t off, uint64_t len,
                   ReadCallback cb) override;

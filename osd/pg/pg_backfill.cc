@@ -20,20 +20,6 @@ constexpr size_t kMaxPushesInFlight = 8;
 
 namespace internal {
 
-msg::PgInfoMsg info_msg(const crush::PgId& id, uint32_t epoch, int32_t from, const PgInfo& info,
-                        uint64_t objects) {
-  msg::PgInfoMsg m;
-  m.pool = id.pool;
-  m.pg_seed = id.seed;
-  m.map_epoch = epoch;
-  m.from = from;
-  m.last_update_epoch = info.last_update.epoch;
-  m.last_update = info.last_update.version;
-  m.last_epoch_started = info.last_epoch_started;
-  m.objects = objects;
-  return m;
-}
-
 bool is_meta(const store::ObjectId& oid) { return oid.nspace == kMetaNamespace; }
 
 void count_objects(store::ObjectStore& st, const store::CollectionId& cid, uint64_t& objects,
@@ -81,11 +67,89 @@ Eversion object_version(store::ObjectStore& st, const store::CollectionId& cid, 
 
 }  // namespace internal
 
-void ReplicatedPg::start_backfill(int32_t target, uint32_t epoch) {
+msg::PgInfoMsg ReplicatedPg::my_info(uint32_t epoch) const {
+  msg::PgInfoMsg m;
+  m.pool = id_.pool;
+  m.pg_seed = id_.seed;
+  m.map_epoch = epoch;
+  m.from = host_.whoami();
+  m.last_update_epoch = info_.last_update.epoch;
+  m.last_update = info_.last_update.version;
+  m.last_epoch_started = info_.last_epoch_started;
+  m.objects = objects_;
+  if (!log_.empty()) {
+    m.log_first_epoch = log_.entries().front().version.epoch;
+    m.log_first = log_.entries().front().version.version;
+  }
+  // Versions count from 1: a log whose oldest entry is the first write holds all history.
+  m.log_complete = log_.empty() ? info_.last_update.is_zero() : log_.entries().front().version.version == 1;
+  return m;
+}
+
+bool ReplicatedPg::log_covers(const msg::PgInfoMsg& copy, const msg::PgInfoMsg& auth) {
+  Eversion have{copy.last_update_epoch, copy.last_update};
+  Eversion head{auth.last_update_epoch, auth.last_update};
+  if (have == head) return true;
+  if (have > head) return false;  // divergent beyond the head: only a scan sorts it out
+  if (have.is_zero()) return auth.log_complete;
+  return Eversion{auth.log_first_epoch, auth.log_first} <= have;
+}
+
+bool ReplicatedPg::plan_from_log(Eversion lu) {
+  Backfill& b = *backfill_;
+  if (lu > log_.head()) return false;
+  if (lu != log_.head()) {
+    const auto& es = log_.entries();
+    bool from_start = lu.is_zero() && !es.empty() && es.front().version.version == 1;
+    auto it = std::lower_bound(es.begin(), es.end(), lu,
+                               [](const LogEntry& e, const Eversion& v) { return e.version < v; });
+    // The target's newest entry must be in this log (else it has entries this
+    // history lacks: divergent, rolled back only by a scan).
+    if (!from_start && (it == es.end() || it->version != lu)) return false;
+  }
+  std::set<store::ObjectId> objs;
+  for (const auto& e : log_.entries_after(lu)) objs.insert(e.oid);
+  for (const auto& o : objs) (host_.store().stat(cid_, o).ok() ? b.to_push : b.to_remove).push_back(o);
+  return true;
+}
+
+void ReplicatedPg::start_backfill(int32_t target, uint32_t epoch, std::optional<Eversion> target_lu,
+                                  bool background) {
   backfill_ = std::make_unique<Backfill>();
   backfill_->target = target;
   backfill_->epoch = epoch;
   backfill_->scan_tid = next_rep_tid_++;
+  backfill_->background = background;
+  backfill_->skip_meta = background;  // a background copy gets info and log in its last pass
+  if (target_lu && plan_from_log(*target_lu)) {
+    // Recovery: only what the log says changed since the target's last_update.
+    backfill_->scanned = true;
+    backfill_->log_based = true;
+    CAIRN_LOG(kInfo, kOsd) << "pg recovery from the log" << log::kv("pg", cid_.to_string())
+                           << log::kv("target", target) << log::kv("since", target_lu->to_string())
+                           << log::kv("push", backfill_->to_push.size())
+                           << log::kv("remove", backfill_->to_remove.size());
+    backfill_push_all();
+    return;
+  }
+  start_scan();
+}
+
+void ReplicatedPg::start_backfill_list(int32_t target, const std::set<store::ObjectId>& objs, bool final) {
+  backfill_ = std::make_unique<Backfill>();
+  backfill_->target = target;
+  backfill_->epoch = interval_start_;
+  backfill_->background = true;
+  backfill_->final = final;
+  backfill_->skip_meta = !final;
+  backfill_->scanned = true;
+  for (const auto& o : objs) (host_.store().stat(cid_, o).ok() ? backfill_->to_push : backfill_->to_remove).push_back(o);
+  backfill_push_all();
+}
+
+void ReplicatedPg::start_scan() {
+  int32_t target = backfill_->target;
+  uint32_t epoch = backfill_->epoch;
   CAIRN_LOG(kInfo, kOsd) << "pg backfill start" << log::kv("pg", cid_.to_string())
                          << log::kv("target", target);
   msg::PgScanMsg q;
@@ -170,6 +234,7 @@ void ReplicatedPg::backfill_scan_reply(const msg::PgScanMsg& r) {
   }
   for (const auto& [o, v] : b.remote)
     if (!mine.count(o)) b.to_remove.push_back(o);
+  b.remote.clear();
   CAIRN_LOG(kInfo, kOsd) << "pg backfill plan" << log::kv("pg", cid_.to_string())
                          << log::kv("target", b.target) << log::kv("push", b.to_push.size())
                          << log::kv("remove", b.to_remove.size());
@@ -212,7 +277,10 @@ void ReplicatedPg::backfill_push_all() {
   // Removals first (one transaction), then objects, then the meta object.
   if (!b.to_remove.empty()) {
     store::Transaction t;
-    for (const auto& o : b.to_remove) t.remove(cid_, o);
+    for (const auto& o : b.to_remove) {
+      t.touch(cid_, o);  // it may not be there (created and removed since the target's last_update)
+      t.remove(cid_, o);
+    }
     b.to_remove.clear();
     uint64_t tid = next_rep_tid_++;
     b.pending.insert(tid);
@@ -226,7 +294,7 @@ void ReplicatedPg::backfill_push_all() {
     b.pending.insert(tid);
   }
   if (b.next_push < b.to_push.size() || !b.pending.empty()) return;
-  if (!b.meta_sent) {
+  if (!b.meta_sent && !b.skip_meta) {
     b.meta_sent = true;
     uint64_t tid = next_rep_tid_++;
     Status st = push_object(b.target, meta_oid_, tid, b.epoch);
@@ -239,9 +307,10 @@ void ReplicatedPg::backfill_push_all() {
 
 void ReplicatedPg::backfill_done(Status st) {
   if (!backfill_) return;
-  int32_t target = backfill_->target;
-  uint32_t bepoch = backfill_->epoch;
-  backfill_.reset();
+  std::unique_ptr<Backfill> b = std::move(backfill_);
+  int32_t target = b->target;
+  uint32_t bepoch = b->epoch;
+  if (b->background) return background_done(*b, st);
   if (!st.ok()) {
     CAIRN_LOG(kWarn, kOsd) << "pg backfill failed" << log::kv("pg", cid_.to_string())
                            << log::kv("target", target) << log::kv("error", st.to_string());
@@ -253,10 +322,10 @@ void ReplicatedPg::backfill_done(Status st) {
     return;
   }
   CAIRN_LOG(kInfo, kOsd) << "pg backfill done" << log::kv("pg", cid_.to_string())
-                         << log::kv("target", target);
+                         << log::kv("target", target) << log::kv("log_based", b->log_based);
   if (!is_primary()) {
     // This copy backfilled the primary at its request: tell it.
-    msg::PgInfoMsg done = internal::info_msg(id_, bepoch, host_.whoami(), info_, objects_);
+    msg::PgInfoMsg done = my_info(bepoch);
     done.backfill_done = true;
     send_msg(target, msg::kMsgPgInfo, done);
     return;
@@ -268,6 +337,30 @@ void ReplicatedPg::backfill_done(Status st) {
   }
   state_ = State::kPeering;
   maybe_activate();
+}
+
+void ReplicatedPg::background_done(const Backfill& b, Status st) {
+  if (b.epoch != interval_start_ || !is_primary() || state_ != State::kActive) return;
+  if (!st.ok()) {
+    CAIRN_LOG(kWarn, kOsd) << "pg background backfill failed" << log::kv("pg", cid_.to_string())
+                           << log::kv("target", b.target) << log::kv("error", st.to_string());
+    if (b.final) release_held_writes();
+    remap_tick();  // tries again
+    return;
+  }
+  if (b.final) {
+    synced_.insert(b.target);
+  } else if (!b.dirty.empty() && b.passes < 3) {
+    // Written while it was copied: another (shorter) pass over just those.
+    start_backfill_list(b.target, b.dirty, false);
+    if (backfill_) backfill_->passes = b.passes + 1;
+    return;
+  } else {
+    copied_[b.target] = b.dirty;  // the rest goes in the final pass, with writes held
+    CAIRN_LOG(kInfo, kOsd) << "pg background backfill copied" << log::kv("pg", cid_.to_string())
+                           << log::kv("target", b.target) << log::kv("dirty", b.dirty.size());
+  }
+  check_remapped();
 }
 
 Result<std::string> ReplicatedPg::dump_objects_json(bool with_digest) {

@@ -57,6 +57,16 @@ class PgHost {
   // A primary is about to go active in an interval that began at `epoch`: the
   // monitors must first record this OSD's up_thru >= epoch (a new map carries it).
   virtual void want_up_thru(uint32_t epoch) = 0;
+  // Asks the monitors to make `acting` the PG's acting set (pg_temp); empty: drop it.
+  virtual void request_pg_temp(const crush::PgId& pg, std::vector<int32_t> acting) = 0;
+  // Background backfills this OSD runs at once are limited (osd_max_backfills):
+  // true if one more may start now; each true is paired with a release.
+  virtual bool reserve_backfill() { return true; }
+  // A copy more than this many log entries behind is brought up to date in the
+  // background (the PG stays active on complete copies) rather than from the log
+  // while the PG waits.
+  virtual uint64_t recovery_max_log_entries() const { return 100; }
+  virtual void release_backfill() {}
 };
 
 }  // namespace cairn::pg

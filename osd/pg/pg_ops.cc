@@ -97,7 +97,8 @@ void ReplicatedPg::do_op(const msg::ConnectionRef& conn, msg::Message m, msg::Os
     host_.want_map(op.map_epoch);
     return reply_error(conn, m, -EAGAIN);
   }
-  if (state_ != State::kActive) {
+  if (state_ != State::kActive || (holding_writes_ && (op.flags & msg::kOpFlagWrite))) {
+    // Not active yet, or writes held for a remapped PG's last backfill pass.
     if (waiting_active_.size() >= kMaxWaitingOps) return reply_error(conn, m, -EAGAIN);
     waiting_active_.push_back(std::make_unique<Waiter>(Waiter{conn, std::move(m), std::move(op)}));
     return;
@@ -407,6 +408,9 @@ void ReplicatedPg::do_op(const msg::ConnectionRef& conn, msg::Message m, msg::Os
   kv[log_key(version)] = entry_bl;
   t.omap_setkeys(cid_, meta_oid_, std::move(kv));
   internal::trim_log(t, log_, cid_, meta_oid_);
+  // Copies being made in the background see this object again.
+  if (backfill_ && backfill_->background) backfill_->dirty.insert(oid);
+  for (auto& [target, dirty] : copied_) dirty.insert(oid);
   objects_ += (s.exists ? 1 : 0) - (before.exists ? 1 : 0);
   bytes_ += s.size;
   bytes_ -= std::min(bytes_, before.size);
@@ -500,6 +504,7 @@ void ReplicatedPg::finish_write(uint64_t tid) {
     (void)w->conn->reply(w->req, msg::Message::make(msg::kMsgOsdOpReply, w->reply, std::move(w->outdata)));
   }
   requeue_waiters(w->key);
+  if (holding_writes_ && in_flight_.empty()) check_remapped();
 }
 
 // ---- watch / notify ----

@@ -119,6 +119,15 @@ void ReplicatedPg::on_map(const std::shared_ptr<const crush::OsdMap>& map) {
   if (!changed) {
     // A new up_thru, or an OSD of an earlier interval back up: peering may go on.
     if (state_ == State::kPeering && is_primary()) maybe_activate();
+    if (state_ == State::kActive && is_primary()) {
+      // A background backfill's target that left the up set (or went down) is dropped.
+      if (backfill_ && backfill_->background) {
+        const crush::OsdInfo* t = map->osd(backfill_->target);
+        if (!t || !t->up || std::find(up_.begin(), up_.end(), backfill_->target) == up_.end())
+          backfill_done(Status(Errc::kAgain, "backfill target left the up set"));
+      }
+      check_remapped();
+    }
     return;
   }
   acting_ = std::move(acting);
@@ -141,19 +150,25 @@ void ReplicatedPg::start_interval() {
     for (auto& [c, req] : scrub_->waiters) reply_error(c, req, -EAGAIN);
     scrub_.reset();
   }
-  // A backfill this copy runs for a primary lives until that primary starts a newer interval.
-  if (backfill_ && is_primary()) backfill_.reset();
+  // A backfill this copy runs for a primary lives until that primary starts a newer
+  // interval; one it ran as primary ends here.
+  if (backfill_ && (is_primary() || backfill_->background)) backfill_.reset();
   backfill_queue_.clear();
   peer_info_.clear();
   probe_.clear();
   down_ = false;
+  copied_.clear();
+  synced_.clear();
+  holding_writes_ = false;  // held writes are in waiting_active_: handled below
+  backfill_wait_ = false;
+  release_reservation();
   bool in_acting = std::find(acting_.begin(), acting_.end(), host_.whoami()) != acting_.end();
   CAIRN_LOG(kDebug, kOsd) << "pg new interval" << log::kv("pg", cid_.to_string())
                           << log::kv("epoch", interval_start_) << log::kv("primary", primary_)
                           << log::kv("acting_size", acting_.size());
   if (is_primary()) {
     state_ = State::kPeering;
-    msg::PgInfoMsg mine = internal::info_msg(id_, interval_start_, host_.whoami(), info_, objects_);
+    msg::PgInfoMsg mine = my_info(interval_start_);
     peer_info_[host_.whoami()] = mine;
     query_peers();
     if (ticking_ != interval_start_) {
@@ -170,7 +185,7 @@ void ReplicatedPg::start_interval() {
 }
 
 void ReplicatedPg::query_peers() {
-  msg::PgInfoMsg q = internal::info_msg(id_, interval_start_, host_.whoami(), info_, objects_);
+  msg::PgInfoMsg q = my_info(interval_start_);
   q.query = true;
   std::set<int32_t> ask(acting_.begin(), acting_.end());
   ask.insert(probe_.begin(), probe_.end());
@@ -204,7 +219,7 @@ void ReplicatedPg::handle_info(const msg::PgInfoMsg& in) {
     if (in.map_epoch < primary_interval_) return;
     primary_interval_ = in.map_epoch;
     if (in.map_epoch > interval_start_) host_.want_map(in.map_epoch);
-    start_backfill(in.backfill_target, in.map_epoch);
+    start_backfill(in.backfill_target, in.map_epoch, Eversion{in.last_update_epoch, in.last_update});
     return;
   }
   if (in.activate) {
@@ -223,7 +238,7 @@ void ReplicatedPg::handle_info(const msg::PgInfoMsg& in) {
       primary_interval_ = in.map_epoch;
       if (backfill_ && backfill_->epoch < in.map_epoch) backfill_.reset();
     }
-    msg::PgInfoMsg r = internal::info_msg(id_, in.map_epoch, host_.whoami(), info_, objects_);
+    msg::PgInfoMsg r = my_info(in.map_epoch);
     send_msg(in.from, msg::kMsgPgInfo, r);
     if (in.map_epoch > interval_start_) host_.want_map(in.map_epoch);
     return;
@@ -342,11 +357,22 @@ void ReplicatedPg::maybe_activate() {
       auth = o;
     }
   }
+  // Copies that only a whole backfill can bring up to date would keep the PG
+  // inactive meanwhile: ask that the complete ones act (pg_temp) and backfill the
+  // others in the background.
+  if (auto keep = temp_for_backfill(auth)) {
+    std::string set;
+    for (int32_t o : *keep) set += (set.empty() ? "" : ",") + std::to_string(o);
+    CAIRN_LOG(kInfo, kOsd) << "pg asks for pg_temp while copies backfill" << log::kv("pg", cid_.to_string())
+                           << log::kv("acting", set);
+    host_.request_pg_temp(id_, *keep);
+    return;  // the map with it starts a new interval (peering_tick asks again meanwhile)
+  }
   if (auth != host_.whoami()) {
     CAIRN_LOG(kInfo, kOsd) << "pg primary is behind: backfilling it" << log::kv("pg", cid_.to_string())
                            << log::kv("from", auth) << log::kv("have", info_.last_update.to_string())
                            << log::kv("need", best.second.to_string());
-    msg::PgInfoMsg req = internal::info_msg(id_, interval_start_, host_.whoami(), info_, objects_);
+    msg::PgInfoMsg req = my_info(interval_start_);
     req.backfill_target = host_.whoami();
     send_msg(auth, msg::kMsgPgInfo, req);
     state_ = State::kBackfilling;
@@ -370,7 +396,8 @@ void ReplicatedPg::maybe_activate() {
     int32_t target = backfill_queue_.back();
     backfill_queue_.pop_back();
     state_ = State::kBackfilling;
-    start_backfill(target, interval_start_);
+    const msg::PgInfoMsg& ti = peer_info_[target];
+    start_backfill(target, interval_start_, Eversion{ti.last_update_epoch, ti.last_update});
     return;
   }
   activate();
@@ -385,7 +412,7 @@ void ReplicatedPg::activate() {
   // The replicas record the activation before any write of this interval reaches
   // them (same ordered connection): their last_epoch_started then says they hold
   // every write acknowledged from here on.
-  msg::PgInfoMsg act = internal::info_msg(id_, interval_start_, host_.whoami(), info_, objects_);
+  msg::PgInfoMsg act = my_info(interval_start_);
   act.activate = true;
   for (int32_t o : acting_) send_msg(o, msg::kMsgPgInfo, act);
   internal::count_objects(host_.store(), cid_, objects_, bytes_);
@@ -395,6 +422,107 @@ void ReplicatedPg::activate() {
   auto waiting = std::move(waiting_active_);
   waiting_active_.clear();
   for (auto& w : waiting) do_op(w->conn, std::move(w->req), std::move(w->op));
+  check_remapped();
+}
+
+std::optional<std::vector<int32_t>> ReplicatedPg::temp_for_backfill(int32_t auth) {
+  auto ai = peer_info_.find(auth);
+  if (ai == peer_info_.end()) return std::nullopt;
+  auto usable = [&](int32_t o) {
+    auto it = peer_info_.find(o);
+    const crush::OsdInfo* oi = map_->osd(o);
+    if (it == peer_info_.end() || !oi || !oi->up || !log_covers(it->second, ai->second)) return false;
+    // Versions count the PG's writes: the gap is the number of entries to replay.
+    return ai->second.last_update - std::min(ai->second.last_update, it->second.last_update) <=
+           host_.recovery_max_log_entries();
+  };
+  bool needs_backfill = false;
+  for (int32_t o : acting_)
+    if (!usable(o)) needs_backfill = true;
+  if (!needs_backfill) return std::nullopt;
+  // The authoritative copy first (it becomes the primary), then acting copies, then
+  // other complete ones we heard from (an OSD being drained, a previous interval's).
+  std::vector<int32_t> keep{auth};
+  for (int32_t o : acting_)
+    if (o != auth && usable(o)) keep.push_back(o);
+  const crush::PoolInfo* pool = map_->pool(id_.pool);
+  size_t size = pool ? pool->placement.size : acting_.size();
+  for (const auto& [o, pi] : peer_info_)
+    if (keep.size() < size && std::find(keep.begin(), keep.end(), o) == keep.end() && usable(o))
+      keep.push_back(o);
+  if (keep.size() < min_size_ || keep == acting_) return std::nullopt;
+  return keep;
+}
+
+void ReplicatedPg::check_remapped() {
+  if (!is_primary() || state_ != State::kActive || backfill_) return;
+  std::vector<int32_t> targets;
+  for (int32_t o : up_) {
+    const crush::OsdInfo* oi = map_->osd(o);
+    if (std::find(acting_.begin(), acting_.end(), o) == acting_.end() && oi && oi->up) targets.push_back(o);
+  }
+  bool has_temp = map_->overrides.pg_temp.count(id_) != 0;
+  if (targets.empty()) {
+    // Nothing to copy: an override that no longer adds anything goes.
+    if (has_temp && up_.size() >= acting_.size()) host_.request_pg_temp(id_, {});
+    if (holding_writes_) release_held_writes();
+    release_reservation();
+    return;
+  }
+  for (int32_t t : targets) {
+    if (copied_.count(t) || synced_.count(t)) continue;
+    if (!reserved_) {
+      if (!host_.reserve_backfill()) {  // other PGs of this OSD backfill first
+        backfill_wait_ = true;
+        remap_tick();
+        return;
+      }
+      reserved_ = true;
+    }
+    backfill_wait_ = false;
+    std::optional<Eversion> lu;
+    if (auto it = peer_info_.find(t); it != peer_info_.end())
+      lu = Eversion{it->second.last_update_epoch, it->second.last_update};
+    CAIRN_LOG(kInfo, kOsd) << "pg background backfill" << log::kv("pg", cid_.to_string()) << log::kv("target", t);
+    start_backfill(t, interval_start_, lu, true);
+    return;
+  }
+  // Every target has a copy: a last pass each over what was written since, with
+  // writes held so nothing new slips in, then the up set takes over.
+  holding_writes_ = true;
+  if (!in_flight_.empty()) return;  // finish_write calls again
+  for (int32_t t : targets) {
+    if (synced_.count(t)) continue;
+    start_backfill_list(t, copied_[t], true);
+    return;
+  }
+  release_reservation();
+  CAIRN_LOG(kInfo, kOsd) << "pg backfilled: dropping pg_temp" << log::kv("pg", cid_.to_string());
+  host_.request_pg_temp(id_, {});
+  remap_tick();  // asks again until the map comes
+}
+
+void ReplicatedPg::remap_tick() {
+  if (remap_ticking_) return;
+  remap_ticking_ = true;
+  host_.run_after(std::chrono::seconds(1), [this, epoch = interval_start_] {
+    remap_ticking_ = false;
+    if (epoch == interval_start_) check_remapped();
+  });
+}
+
+void ReplicatedPg::release_held_writes() {
+  holding_writes_ = false;
+  if (state_ != State::kActive) return;
+  auto waiting = std::move(waiting_active_);
+  waiting_active_.clear();
+  for (auto& w : waiting) do_op(w->conn, std::move(w->req), std::move(w->op));
+}
+
+void ReplicatedPg::release_reservation() {
+  if (!reserved_) return;
+  reserved_ = false;
+  host_.release_backfill();
 }
 
 void ReplicatedPg::handle_rep_op(int32_t from, msg::Message m, msg::RepOpMsg rep) {
@@ -496,9 +624,25 @@ msg::PgStatEntry ReplicatedPg::stats() const {
     case State::kActive:
       s.state = msg::kPgActive;
       if (undersized) s.state |= msg::kPgUndersized | msg::kPgDegraded;
-      if (!undersized) s.state |= msg::kPgClean;
-      if (up_ != acting_) s.state |= msg::kPgRemapped;
+      if (!undersized && up_ == acting_) s.state |= msg::kPgClean;
       if (undersized) s.degraded_objects = objects_ * (size - acting_.size());
+      if (up_ != acting_) {
+        s.state |= msg::kPgRemapped;
+        if (backfill_ && backfill_->background)
+          s.state |= msg::kPgBackfilling;
+        else if (backfill_wait_)
+          s.state |= msg::kPgBackfillWait;
+        // Copies still to make on up OSDs outside the acting set.
+        for (int32_t o : up_) {
+          if (std::find(acting_.begin(), acting_.end(), o) != acting_.end() || synced_.count(o) ||
+              copied_.count(o))
+            continue;
+          if (backfill_ && backfill_->background && backfill_->target == o && backfill_->scanned)
+            s.misplaced_objects += backfill_->to_push.size() - backfill_->next_push;
+          else
+            s.misplaced_objects += objects_;
+        }
+      }
       break;
     case State::kBackfilling:
       s.state = msg::kPgBackfilling | msg::kPgDegraded;

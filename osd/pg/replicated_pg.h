@@ -148,7 +148,28 @@ class ReplicatedPg {
   void scrub_compare();
   void scrub_finish();
   // ---- backfill (pg_backfill.cc) ----
-  void start_backfill(int32_t target, uint32_t epoch);
+  // Brings `target` up to date from this copy: from the log when `target_lu` (its
+  // last_update) is in it, else by scanning. `background`: the PG stays active.
+  void start_backfill(int32_t target, uint32_t epoch, std::optional<Eversion> target_lu = std::nullopt,
+                      bool background = false);
+  // A background pass over just `objs` (the last one, with writes held, if `final`).
+  void start_backfill_list(int32_t target, const std::set<store::ObjectId>& objs, bool final);
+  void start_scan();
+  bool plan_from_log(Eversion lu);
+  void background_done(const Backfill& b, Status st);
+  // ---- remapped PGs (pg_temp) ----
+  // Up OSDs outside the acting set get background backfills; then, with writes held,
+  // a last pass, and the pg_temp is dropped so the next interval uses the up set.
+  void check_remapped();
+  void remap_tick();
+  void release_held_writes();
+  void release_reservation();
+  // Could a copy described by `copy` be brought up to date from `auth`'s log?
+  static bool log_covers(const msg::PgInfoMsg& copy, const msg::PgInfoMsg& auth);
+  // The acting set to ask for (pg_temp) so the PG can go active while copies that
+  // need a whole backfill get it in the background; nullopt: no such set.
+  std::optional<std::vector<int32_t>> temp_for_backfill(int32_t auth);
+  msg::PgInfoMsg my_info(uint32_t epoch) const;
   void backfill_scan_reply(const msg::PgScanMsg& scan);
   void backfill_push_all();
   void backfill_done(Status st);
@@ -176,6 +197,14 @@ class ReplicatedPg {
   std::map<int32_t, msg::PgInfoMsg> peer_info_;
   std::set<int32_t> probe_;  // OSDs outside the acting set that peering must hear from
   uint32_t ticking_ = 0;     // interval whose peering_tick is scheduled
+  // Remapped (pg_temp): targets copied (with what was written since), targets synced
+  // with writes held, writes held for the last pass, a backfill reservation held.
+  std::map<int32_t, std::set<store::ObjectId>> copied_;
+  std::set<int32_t> synced_;
+  bool holding_writes_ = false;
+  bool reserved_ = false;
+  bool remap_ticking_ = false;
+  bool backfill_wait_ = false;
   bool down_ = false;        // peering waits for a copy of an earlier interval (all down)
   std::unique_ptr<Backfill> backfill_;
   std::unique_ptr<Scrub> scrub_;

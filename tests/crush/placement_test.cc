@@ -80,6 +80,23 @@ TEST(CrushPlacement, UpActingAndOverrides) {
   EXPECT_EQ(temp->acting, (std::vector<ItemId>{base->up[2], base->up[0]}));
   EXPECT_EQ(temp->acting_primary, base->up[0]);
   EXPECT_EQ(temp->up_primary, base->up[0]);
+
+  // An out OSD (being drained) stays in pg_temp; a down one leaves it; none left: up.
+  o.primary_temp.clear();
+  st.in_weight.assign(12, kWeightOne);
+  st.in_weight[static_cast<size_t>(base->up[2])] = 0;
+  auto drained = pg_to_up_acting(m, pool, 5, st, o);
+  EXPECT_EQ(drained->acting, (std::vector<ItemId>{base->up[2], base->up[0]}));
+  EXPECT_EQ(drained->acting_primary, base->up[2]);
+  st.in_weight.clear();
+  st.up.assign(12, true);
+  st.up[static_cast<size_t>(base->up[2])] = false;
+  auto one_down = pg_to_up_acting(m, pool, 5, st, o);
+  EXPECT_EQ(one_down->acting, (std::vector<ItemId>{base->up[0]}));
+  st.up[static_cast<size_t>(base->up[0])] = false;
+  auto all_down = pg_to_up_acting(m, pool, 5, st, o);
+  EXPECT_EQ(all_down->acting, all_down->up);
+  st.up.clear();
 }
 
 TEST(CrushPlacement, OverridesCodec) {

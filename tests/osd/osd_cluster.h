@@ -22,6 +22,12 @@ class OsdCluster {
   // Starts the monitors, waits for a leader, creates and starts every OSD, waits until all are up.
   Status start();
   Status start_osd(int i);
+  // A slot for one more OSD (not started: start_osd(index) creates and starts it).
+  int add_osd() {
+    osd_pids_.push_back(-1);
+    made_.push_back(false);
+    return num_osds() - 1;
+  }
   void kill9_osd(int i);
   void stop_osd(int i);
   bool osd_running(int i) const { return osd_pids_[i] > 0; }

@@ -4,6 +4,7 @@
 // those copies returns, every acknowledged write is there.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -17,7 +18,7 @@ namespace cairn::test {
 namespace {
 
 std::string value(const std::string& name, int version) {
-  return name + " version " + std::to_string(version) + std::string(3000, static_cast<char>('a' + version));
+  return name + " version " + std::to_string(version) + std::string(40000, static_cast<char>('a' + version));
 }
 
 // PGs in a state containing `word`, from `cairn pg dump --format json`.
@@ -122,6 +123,90 @@ TEST(Peering, OlderCopyWaitsForTheNewerIntervalAndNothingAckedIsLost) {
     auto r = io->read(n, 0, 0);
     ASSERT_TRUE(r.ok()) << n;
     EXPECT_TRUE(r->to_string() == value(n, 2)) << n << " reads " << r->to_string().substr(0, 20);
+  }
+}
+
+// A new OSD joins: the PGs that move to it stay active on their old copies
+// (pg_temp) while it is filled in the background, writes go on the whole time
+// and none is lost, and at the end the new copies match the old ones.
+TEST(Peering, NewOsdIsBackfilledWhileTheOldCopiesServe) {
+  // Copies more than 10 entries behind are backfilled (the default is 100; this keeps the test small).
+  OsdCluster c(1, 3, {"--osd-heartbeat-grace", "3s"},
+               {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s", "--osd-recovery-max-log-entries", "10"},
+               "1G");
+  ASSERT_TRUE(c.start().ok());
+  ASSERT_TRUE(c.create_pool("p", 16, 2, 1).ok());
+  ASSERT_TRUE(c.wait_clean(std::chrono::seconds(60)));
+  client::ClusterOptions o;
+  o.mon_host = c.mons.mon_host();
+  o.op_timeout = std::chrono::seconds(60);
+  auto cl = client::Cluster::connect(o);
+  ASSERT_TRUE(cl.ok()) << cl.status().to_string();
+  auto io = (*cl)->io_ctx("p");
+  ASSERT_TRUE(io.ok());
+  constexpr int kObjects = 300;
+  std::vector<int> version(kObjects, 1);
+  for (int i = 0; i < kObjects; ++i) {
+    std::string n = "obj-" + std::to_string(i);
+    ASSERT_TRUE(io->write_full(n, BufferList::copy_of(value(n, 1))).ok()) << n;
+  }
+  int added = c.add_osd();
+  // Slow links to the new OSD, so the copying lasts long enough to be seen.
+  for (int i = 0; i < 3; ++i)
+    ASSERT_NE(c.osd_admin(i, "fault delay 100 osd." + std::to_string(added)), "") << i;
+  ASSERT_TRUE(c.start_osd(added).ok());
+  ASSERT_TRUE(c.wait_osd_state(added, true, std::chrono::seconds(30)));
+  auto holds_pgs = [&] {
+    auto d = nlohmann::json::parse(c.mons.cli({"pg", "dump"}, true).out, nullptr, false);
+    if (d.is_discarded()) return false;
+    for (const auto& p : d["pgs"]) {
+      auto acting = p["acting"].get<std::vector<int>>();
+      if (std::find(acting.begin(), acting.end(), added) != acting.end()) return true;
+    }
+    return false;
+  };
+  // Writes continue while PGs move; remapped PGs are seen on the way.
+  bool saw_remapped = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  int round = 0;
+  for (;;) {
+    for (int i = round % 7; i < kObjects; i += 7) {
+      std::string n = "obj-" + std::to_string(i);
+      Status st = io->write_full(n, BufferList::copy_of(value(n, version[i] + 1)));
+      ASSERT_TRUE(st.ok()) << n << ": " << st.to_string();
+      ++version[i];
+    }
+    ++round;
+    if (!saw_remapped) saw_remapped = pgs_with(c, "remapped") > 0;
+    if (round >= 4 && holds_pgs() && c.wait_clean(std::chrono::milliseconds(1))) break;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << c.mons.cli({"pg", "dump"}).out;
+  }
+  EXPECT_TRUE(saw_remapped);
+  ASSERT_TRUE(c.wait_clean(std::chrono::seconds(60)));
+  // The new OSD holds PGs now, every acknowledged write reads back, and each PG's
+  // copies agree.
+  auto d = nlohmann::json::parse(c.mons.cli({"pg", "dump"}, true).out, nullptr, false);
+  ASSERT_FALSE(d.is_discarded());
+  int on_new = 0;
+  for (const auto& p : d["pgs"]) {
+    std::vector<int> acting = p["acting"].get<std::vector<int>>();
+    if (std::find(acting.begin(), acting.end(), added) != acting.end()) ++on_new;
+    std::string first;
+    for (int osd : acting) {
+      auto dump = nlohmann::json::parse(c.osd_admin(osd, "dump-objects " + p["pgid"].get<std::string>() + " --digest"),
+                                        nullptr, false);
+      ASSERT_FALSE(dump.is_discarded()) << "osd." << osd;
+      std::string objs = dump["objects"].dump();
+      if (first.empty()) first = objs;
+      EXPECT_EQ(objs, first) << "pg " << p["pgid"] << " osd." << osd;
+    }
+  }
+  EXPECT_GT(on_new, 0);
+  for (int i = 0; i < kObjects; ++i) {
+    std::string n = "obj-" + std::to_string(i);
+    auto r = io->read(n, 0, 0);
+    ASSERT_TRUE(r.ok()) << n;
+    EXPECT_TRUE(r->to_string() == value(n, version[i])) << n << " reads " << r->to_string().substr(0, 20);
   }
 }
 
