@@ -345,8 +345,23 @@ Status OsdMapService::set_pg_temp(const crush::PgId& pg, std::vector<crush::Item
     return {};
   }
   return change(
-      [&](const OsdMap&, OsdMapIncremental& inc) -> Status {
+      [&](const OsdMap& m, OsdMapIncremental& inc) -> Status {
         inc.new_pg_temp[pg] = acting;
+        // The PG's primary in the new interval would ask for up_thru >= this epoch
+        // before going active: record it now and save it the round trip (claiming
+        // an interval may have gone active when it did not is always safe).
+        OsdMap next = m;
+        if (acting.empty())
+          next.overrides.pg_temp.erase(pg);
+        else
+          next.overrides.pg_temp[pg] = acting;
+        auto mp = next.map_pg(pg);
+        if (mp.ok() && mp->acting_primary >= 0) {
+          auto it = inc.new_osds.find(mp->acting_primary);
+          const crush::OsdInfo* cur = m.osd(mp->acting_primary);
+          if (it == inc.new_osds.end() && cur) it = inc.new_osds.emplace(mp->acting_primary, *cur).first;
+          if (it != inc.new_osds.end() && it->second.up) it->second.up_thru = std::max(it->second.up_thru, inc.epoch);
+        }
         return {};
       },
       std::move(done));

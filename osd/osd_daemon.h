@@ -52,6 +52,8 @@ struct OsdOptions {
   uint64_t deep_scrub_interval_ms = 7ull * 24 * 3600 * 1000;  // deep scrub of each PG
   uint32_t max_backfills = 1;                                  // background backfills at once
   uint64_t recovery_max_log_entries = 100;  // further behind: backfilled in the background
+  uint32_t recovery_max_active = 2;         // background pushes in flight per PG
+  uint32_t recovery_sleep_ms = 0;           // pause after each background push
 };
 
 class Shard;
@@ -94,6 +96,7 @@ class OsdDaemon {
   // Background backfills running on this OSD, bounded by osd_max_backfills.
   bool reserve_backfill();
   uint64_t recovery_max_log_entries() const { return opts_.recovery_max_log_entries; }
+  const OsdOptions& options() const { return opts_; }
   void release_backfill();
   std::chrono::milliseconds scrub_interval(bool deep) const {
     return std::chrono::milliseconds(deep ? opts_.deep_scrub_interval_ms : opts_.scrub_interval_ms);

@@ -148,6 +148,12 @@ bool Shard::reserve_backfill() { return osd_.reserve_backfill(); }
 
 uint64_t Shard::recovery_max_log_entries() const { return osd_.recovery_max_log_entries(); }
 
+size_t Shard::recovery_max_active() const { return osd_.options().recovery_max_active; }
+
+std::chrono::milliseconds Shard::recovery_sleep() const {
+  return std::chrono::milliseconds(osd_.options().recovery_sleep_ms);
+}
+
 void Shard::release_backfill() { osd_.release_backfill(); }
 
 bool Shard::park(const msg::ConnectionRef& conn, msg::Message& m, int32_t from, int64_t pool) {

@@ -60,6 +60,8 @@ class Shard final : public pg::PgHost {
   void request_pg_temp(const crush::PgId& pg, std::vector<int32_t> acting) override;
   bool reserve_backfill() override;
   uint64_t recovery_max_log_entries() const override;
+  size_t recovery_max_active() const override;
+  std::chrono::milliseconds recovery_sleep() const override;
   void release_backfill() override;
   std::chrono::milliseconds scrub_interval(bool deep) const override;
   void read_async(const store::CollectionId& cid, const store::ObjectId& oid, uint64_t off, uint64_t len,

@@ -115,12 +115,26 @@ bool ReplicatedPg::plan_from_log(Eversion lu) {
 
 void ReplicatedPg::start_backfill(int32_t target, uint32_t epoch, std::optional<Eversion> target_lu,
                                   bool background) {
+  if (!background && uncommitted_ > 0) {
+    // Writes of the interval that just ended may still be committing here: copy
+    // only once they are in, so the objects and the log pushed agree. (Background
+    // copies run beside writes and catch up on what was written meanwhile.)
+    when_quiet([this, target, epoch, target_lu] {
+      bool still = !backfill_ && (is_primary() ? epoch == interval_start_ && state_ == State::kBackfilling
+                                               : epoch == primary_interval_);
+      if (still) start_backfill(target, epoch, target_lu, false);
+    });
+    return;
+  }
   backfill_ = std::make_unique<Backfill>();
   backfill_->target = target;
   backfill_->epoch = epoch;
   backfill_->scan_tid = next_rep_tid_++;
   backfill_->background = background;
   backfill_->skip_meta = background;  // a background copy gets info and log in its last pass
+  // Writes in flight may commit after this pass reads their objects: go over them again.
+  if (background)
+    for (const auto& [tid, w] : in_flight_) backfill_->dirty.insert(w->oid);
   if (target_lu && plan_from_log(*target_lu)) {
     // Recovery: only what the log says changed since the target's last_update.
     backfill_->scanned = true;
@@ -140,9 +154,11 @@ void ReplicatedPg::start_backfill_list(int32_t target, const std::set<store::Obj
   backfill_->target = target;
   backfill_->epoch = interval_start_;
   backfill_->background = true;
+  backfill_->scan_tid = next_rep_tid_++;  // names this pass
   backfill_->final = final;
   backfill_->skip_meta = !final;
   backfill_->scanned = true;
+  for (const auto& [tid, w] : in_flight_) backfill_->dirty.insert(w->oid);
   for (const auto& o : objs) (host_.store().stat(cid_, o).ok() ? backfill_->to_push : backfill_->to_remove).push_back(o);
   backfill_push_all();
 }
@@ -164,6 +180,10 @@ void ReplicatedPg::start_scan() {
 
 void ReplicatedPg::handle_scan(const msg::PgScanMsg& in, int32_t from) {
   if (in.reply) return in.scrub ? scrub_scan_reply(in, from) : backfill_scan_reply(in);
+  if (uncommitted_ > 0 && !in.scrub) {
+    // List this copy once what is queued to the store is in (see start_backfill).
+    return when_quiet([this, in, from] { handle_scan(in, from); });
+  }
   // A source asks for a page of this copy.
   msg::PgScanMsg r = in;
   r.reply = true;
@@ -287,7 +307,9 @@ void ReplicatedPg::backfill_push_all() {
     msg::RepOpMsg rep{id_.pool, id_.seed, b.epoch, 0, 0, tid, true, {}};
     send_msg(b.target, msg::kMsgRepOp, rep, encode_to_buffer(t));
   }
-  while (b.next_push < b.to_push.size() && b.pending.size() < kMaxPushesInFlight) {
+  // Background copies (misplaced, not degraded) yield to clients: fewer in flight.
+  size_t window = b.background ? std::max<size_t>(1, host_.recovery_max_active()) : kMaxPushesInFlight;
+  while (b.next_push < b.to_push.size() && b.pending.size() < window) {
     uint64_t tid = next_rep_tid_++;
     Status st = push_object(b.target, b.to_push[b.next_push++], tid, b.epoch);
     if (!st.ok()) return backfill_done(st);

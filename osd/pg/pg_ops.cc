@@ -373,6 +373,10 @@ void ReplicatedPg::do_op(const msg::ConnectionRef& conn, msg::Message m, msg::Os
   }
   reply.version_epoch = s.oi.version.epoch;
   reply.version = s.oi.version.version;
+  if (!before.exists)
+    CAIRN_LOG(kDebug, kOsd) << "op on an absent object" << log::kv("pg", cid_.to_string())
+                            << log::kv("object", oid.name) << log::kv("result", result)
+                            << log::kv("interval", interval_start_) << log::kv("last_update", info_.last_update.to_string());
   if (result == -EIO && !is_write && acting_.size() > 1)
     return pull_and_retry(conn, std::move(m), std::move(op), oid);
   if (result != 0 || !is_write || t.empty()) {
@@ -420,6 +424,7 @@ void ReplicatedPg::do_op(const msg::ConnectionRef& conn, msg::Message m, msg::Os
   w->conn = conn;
   w->req = std::move(m);
   w->key = key;
+  w->oid = oid;
   w->waiting.insert(acting_.begin(), acting_.end());
   reply.version_epoch = version.epoch;
   reply.version = version.version;
@@ -432,10 +437,12 @@ void ReplicatedPg::do_op(const msg::ConnectionRef& conn, msg::Message m, msg::Os
   for (int32_t o : acting_)
     if (o != host_.whoami()) send_msg(o, msg::kMsgRepOp, rep, txn_bl);
   int32_t me = host_.whoami();
+  ++uncommitted_;
   host_.store().queue_transaction(cid_, std::move(t), [this, tid, me, epoch = interval_start_](Status cs) {
     host_.run_on_shard([this, tid, me, epoch, cs] {
       msg::RepOpReplyMsg r{id_.pool, id_.seed, epoch, tid, errno_of(cs), me};
       handle_rep_reply(r);
+      txn_committed();
     });
   });
 }
@@ -501,6 +508,11 @@ void ReplicatedPg::finish_write(uint64_t tid) {
                            << log::kv("result", w->result);
     reply_error(w->conn, w->req, w->result == -ENOSPC ? -ENOSPC : -EIO);
   } else {
+    CAIRN_LOG(kDebug, kOsd) << "write acked" << log::kv("pg", cid_.to_string())
+                            << log::kv("object", w->key.substr(w->key.find('\0') + 1))
+                            << log::kv("version", std::to_string(w->reply.version_epoch) + "'" +
+                                                      std::to_string(w->reply.version))
+                            << log::kv("interval", interval_start_);
     (void)w->conn->reply(w->req, msg::Message::make(msg::kMsgOsdOpReply, w->reply, std::move(w->outdata)));
   }
   requeue_waiters(w->key);

@@ -91,6 +91,18 @@ void ReplicatedPg::persist_info(store::Transaction& t) {
   t.omap_setkeys(cid_, meta_oid_, std::move(kv));
 }
 
+void ReplicatedPg::txn_committed() {
+  if (uncommitted_ == 0 || --uncommitted_ > 0) return;
+  auto waiters = std::move(quiet_waiters_);
+  quiet_waiters_.clear();
+  for (auto& fn : waiters) fn();
+}
+
+void ReplicatedPg::when_quiet(std::function<void()> fn) {
+  if (uncommitted_ == 0) return fn();
+  quiet_waiters_.push_back(std::move(fn));
+}
+
 void ReplicatedPg::send_to(int32_t osd, msg::Message m) {
   if (osd == host_.whoami() || osd < 0) return;
   host_.send_to_osd(osd, std::move(m));
@@ -260,25 +272,53 @@ std::optional<ReplicatedPg::Prior> ReplicatedPg::build_prior(uint32_t since) {
     since = std::max<uint32_t>(1, pool ? pool->created : 1);
   }
   if (since >= interval_start_) return prior;
-  std::vector<std::shared_ptr<const crush::OsdMap>> maps;
-  if (!host_.maps_between(since, interval_start_ - 1, maps)) return std::nullopt;
-  // Cut the epochs into intervals: a new one whenever the acting set or its primary
-  // changes, or a member restarts (it lost what was in flight).
-  struct Interval {
-    uint32_t first = 0;
-    std::vector<int32_t> acting;
-    std::vector<uint32_t> up_from;
-    int32_t primary = -1;
-    uint32_t min_size = 1;
-  };
-  auto close = [&](const Interval& iv, const crush::OsdMap& last) {
-    // It may have accepted writes only if it could go active: enough copies, and
-    // the monitors recorded its primary's up_thru (asked for before activating).
-    if (iv.primary < 0 || iv.acting.size() < iv.min_size) return;
-    const crush::OsdInfo* p = last.osd(iv.primary);
-    if (!p || p->up_thru < iv.first) return;
+  // The intervals that may have written depend only on the epochs walked: kept
+  // until `since` or the interval changes (peering re-checks on every map).
+  if (rw_since_ != since || rw_until_ != interval_start_) {
+    std::vector<std::shared_ptr<const crush::OsdMap>> maps;
+    if (!host_.maps_between(since, interval_start_ - 1, maps)) return std::nullopt;
+    rw_intervals_.clear();
+    // Cut the epochs into intervals: a new one whenever the acting set or its
+    // primary changes, or a member restarts (it lost what was in flight).
+    struct Interval {
+      uint32_t first = 0;
+      std::vector<int32_t> acting;
+      std::vector<uint32_t> up_from;
+      int32_t primary = -1;
+      uint32_t min_size = 1;
+    };
+    auto close = [&](const Interval& iv, const crush::OsdMap& last) {
+      // It may have accepted writes only if it could go active: enough copies, and
+      // the monitors recorded its primary's up_thru (asked for before activating).
+      if (iv.primary < 0 || iv.acting.size() < iv.min_size) return;
+      const crush::OsdInfo* p = last.osd(iv.primary);
+      if (!p || p->up_thru < iv.first) return;
+      rw_intervals_.push_back(iv.acting);
+    };
+    std::optional<Interval> cur;
+    for (size_t i = 0; i < maps.size(); ++i) {
+      const crush::OsdMap& m = *maps[i];
+      Interval x;
+      x.first = m.epoch;
+      const crush::PoolInfo* pool = m.pool(id_.pool);
+      auto mp = m.map_pg(id_);
+      if (pool && mp.ok()) {
+        x.acting.assign(mp->acting.begin(), mp->acting.end());
+        x.primary = mp->acting_primary;
+        x.min_size = pool->min_size;
+        for (int32_t o : x.acting) x.up_from.push_back(m.osd(o) ? m.osd(o)->up_from : 0);
+      }
+      if (cur && cur->acting == x.acting && cur->primary == x.primary && cur->up_from == x.up_from) continue;
+      if (cur) close(*cur, *maps[i - 1]);
+      cur = std::move(x);
+    }
+    if (cur && !maps.empty()) close(*cur, *maps.back());
+    rw_since_ = since;
+    rw_until_ = interval_start_;
+  }
+  for (const auto& acting : rw_intervals_) {
     bool any_up = false;
-    for (int32_t o : iv.acting) {
+    for (int32_t o : acting) {
       const crush::OsdInfo* oi = map_->osd(o);
       if (oi && oi->up) {
         prior.probe.insert(o);
@@ -287,27 +327,9 @@ std::optional<ReplicatedPg::Prior> ReplicatedPg::build_prior(uint32_t since) {
     }
     if (!any_up) {
       prior.down = true;
-      prior.blocked_by.insert(iv.acting.begin(), iv.acting.end());
+      prior.blocked_by.insert(acting.begin(), acting.end());
     }
-  };
-  std::optional<Interval> cur;
-  for (size_t i = 0; i < maps.size(); ++i) {
-    const crush::OsdMap& m = *maps[i];
-    Interval x;
-    x.first = m.epoch;
-    const crush::PoolInfo* pool = m.pool(id_.pool);
-    auto mp = m.map_pg(id_);
-    if (pool && mp.ok()) {
-      x.acting.assign(mp->acting.begin(), mp->acting.end());
-      x.primary = mp->acting_primary;
-      x.min_size = pool->min_size;
-      for (int32_t o : x.acting) x.up_from.push_back(m.osd(o) ? m.osd(o)->up_from : 0);
-    }
-    if (cur && cur->acting == x.acting && cur->primary == x.primary && cur->up_from == x.up_from) continue;
-    if (cur) close(*cur, *maps[i - 1]);
-    cur = std::move(x);
   }
-  if (cur) close(*cur, *maps.back());
   prior.probe.erase(host_.whoami());
   return prior;
 }
@@ -418,7 +440,8 @@ void ReplicatedPg::activate() {
   internal::count_objects(host_.store(), cid_, objects_, bytes_);
   schedule_scrubs();
   CAIRN_LOG(kDebug, kOsd) << "pg active" << log::kv("pg", cid_.to_string())
-                          << log::kv("epoch", interval_start_);
+                          << log::kv("epoch", interval_start_) << log::kv("last_update", info_.last_update.to_string())
+                          << log::kv("acting_size", acting_.size());
   auto waiting = std::move(waiting_active_);
   waiting_active_.clear();
   for (auto& w : waiting) do_op(w->conn, std::move(w->req), std::move(w->op));
@@ -565,9 +588,11 @@ void ReplicatedPg::handle_rep_op(int32_t from, msg::Message m, msg::RepOpMsg rep
   // The last push of a backfill copies the source's meta object (info and log):
   // reload them once it is durable.
   bool reload = rep.push && internal::touches(*txn, meta_oid_);
+  ++uncommitted_;
   host_.store().queue_transaction(cid_, std::move(*txn), [this, from, reply, reload](Status st) mutable {
     reply.result = st.ok() ? 0 : -st.err();
     host_.run_on_shard([this, from, reply, reload] {
+      txn_committed();
       if (reload) {
         log_ = PgLog();
         info_ = PgInfo();
@@ -598,7 +623,15 @@ void ReplicatedPg::handle_rep_reply(const msg::RepOpReplyMsg& r) {
     return;
   }
   if (backfill_ && internal::backfill_ack(*backfill_, r)) {
-    backfill_push_all();
+    auto pause = host_.recovery_sleep();
+    if (!backfill_->background || pause.count() == 0 || !backfill_->error.ok()) {
+      backfill_push_all();
+      return;
+    }
+    // Background copies pause between pushes (osd_recovery_sleep) so clients keep their latency.
+    host_.run_after(pause, [this, id = backfill_->scan_tid] {
+      if (backfill_ && backfill_->scan_tid == id) backfill_push_all();
+    });
     return;
   }
   auto it = in_flight_.find(r.rep_tid);

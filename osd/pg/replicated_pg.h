@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -118,6 +119,11 @@ class ReplicatedPg {
   void maybe_activate();
   void activate();
   void persist_info(store::Transaction& t);
+  // Writes and replicated writes queued to the store and not yet committed: a
+  // copy is read for a backfill (or listed for one) only when none is, so it never
+  // mixes an object's state from before a commit with a log from after it.
+  void txn_committed();
+  void when_quiet(std::function<void()> fn);
   void send_to(int32_t osd, msg::Message m);
   template <typename T>
   void send_msg(int32_t osd, msg::MsgType type, const T& body, BufferList data = {}) {
@@ -196,6 +202,11 @@ class ReplicatedPg {
   // Activation: infos heard in this interval; copies still to backfill.
   std::map<int32_t, msg::PgInfoMsg> peer_info_;
   std::set<int32_t> probe_;  // OSDs outside the acting set that peering must hear from
+  // Acting sets of the intervals in [rw_since_, rw_until_) that may have accepted writes.
+  std::vector<std::vector<int32_t>> rw_intervals_;
+  uint32_t rw_since_ = 0, rw_until_ = 0;
+  uint32_t uncommitted_ = 0;
+  std::vector<std::function<void()>> quiet_waiters_;
   uint32_t ticking_ = 0;     // interval whose peering_tick is scheduled
   // Remapped (pg_temp): targets copied (with what was written since), targets synced
   // with writes held, writes held for the last pass, a backfill reservation held.

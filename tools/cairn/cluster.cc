@@ -67,6 +67,8 @@ void usage() {
       "  --port BASE        up: monitor i on BASE+i, /metrics on BASE+100+i (mons), BASE+200+N (osd.N);\n"
       "                     default 6789\n"
       "  --osd-size SIZE    up: each OSD's (sparse) device file (default 4G)\n"
+      "  --hosts H          up: spread OSDs over H CRUSH hosts, osd.N on host-(N mod H) (default: one\n"
+      "                     host per OSD)\n"
       "  --bin-dir DIR      where cairn-mon and cairn-osd are (default: next to this cairn)\n"
       "  --timeout T        up: how long to wait for health (default 180s); down: SIGKILL after (default "
       "10s)\n"
@@ -82,6 +84,7 @@ struct Options {
   uint16_t port = 6789;
   std::string bin_dir;
   std::string osd_size = "4G";
+  int hosts = 0;
   std::optional<uint64_t> timeout_ms;
   bool json = false;
 };
@@ -141,6 +144,11 @@ Result<Options> parse(int argc, char** argv) {
       auto s = parse_size(v);
       if (!s.ok() || *s < (64ull << 20)) return Status(Errc::kInvalid, "--osd-size must be a size >= 64M");
       o.osd_size = v;
+    } else if (name == "--hosts") {
+      CAIRN_RETURN_IF_ERROR(value());
+      auto k = parse_int(v);
+      if (!k.ok() || *k < 1 || *k > 64) return Status(Errc::kInvalid, "--hosts must be 1..64");
+      o.hosts = static_cast<int>(*k);
     } else if (name == "--timeout") {
       CAIRN_RETURN_IF_ERROR(value());
       auto t = parse_duration_ms(v);
@@ -174,6 +182,7 @@ struct Cluster {
   uint16_t port = 0;
   int osds_wanted = 0;
   std::string osd_size;
+  int hosts = 0;  // 0: one CRUSH host per OSD
   std::vector<Daemon> mons, osds;
 
   std::string path(const std::string& leaf) const { return dir + "/" + leaf; }
@@ -211,7 +220,10 @@ Status write_file(const std::string& path, const std::string& text) {
 }
 
 Status save(const Cluster& c) {
-  json j = {{"port", c.port}, {"osds_wanted", c.osds_wanted}, {"osd_size", c.osd_size}};
+  json j = {{"port", c.port},
+            {"osds_wanted", c.osds_wanted},
+            {"osd_size", c.osd_size},
+            {"hosts", c.hosts}};
   for (const auto* group : {&c.mons, &c.osds}) {
     json a = json::array();
     for (const auto& d : *group)
@@ -232,6 +244,7 @@ Result<Cluster> load(const std::string& dir) {
     c.port = j.at("port").get<uint16_t>();
     c.osds_wanted = j.at("osds_wanted").get<int>();
     c.osd_size = j.at("osd_size").get<std::string>();
+    c.hosts = std::max(0, j.value("hosts", 0));
     for (const char* type : {"mon", "osd"}) {
       for (const auto& e : j.at(std::string(type) + "s")) {
         Daemon d{type, e.at("id").get<std::string>(), e.at("addr").get<std::string>(),
@@ -637,8 +650,9 @@ class Up {
     }
     if (running(c_, d)) return {};
     CAIRN_RETURN_IF_ERROR(check_ports(d, {d.metrics_port}));
+    std::string host = "host-" + std::to_string(c_.hosts > 0 ? i % c_.hosts : i);
     return start(d, {bin_ + "/cairn-osd", "--id", d.id, "--data", c_.data(d), "-c", c_.conf(), "--crush-host",
-                     "host-" + d.id, "--metrics-port", std::to_string(d.metrics_port)});
+                     host, "--metrics-port", std::to_string(d.metrics_port)});
   }
 
   // A daemon we started that has exited already: its log says why.
@@ -786,6 +800,7 @@ int cmd_up(const Options& o) {
     c.port = o.port;
     c.osds_wanted = o.osds;
     c.osd_size = o.osd_size;
+    c.hosts = o.hosts;
     for (int i = 0; i < o.mons; ++i) {
       c.mons.push_back(Daemon{"mon", std::string(1, kMonIds[i]), "127.0.0.1:" + std::to_string(o.port + i),
                               static_cast<uint16_t>(o.port + 100 + i), false});

@@ -37,6 +37,7 @@ struct ReplicatedPg::InFlight {
   msg::ConnectionRef conn;
   msg::Message req;
   std::string key;            // object key (busy_)
+  store::ObjectId oid;
   std::set<int32_t> waiting;  // OSDs (this one included) not yet durable
   int32_t result = 0;
   msg::OsdOpReplyMsg reply;
