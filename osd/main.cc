@@ -44,8 +44,9 @@ cairn::Config options() {
       .define("osd_recovery_max_log_entries", OptType::kInt, "100",
               "a copy further behind than this is backfilled while the PG serves from complete copies")
       .define("osd_recovery_max_active", OptType::kInt, "2", "background backfill pushes in flight per PG")
-      .define("osd_recovery_sleep", OptType::kDuration, "0s",
-              "pause after each background backfill push (client latency over backfill speed)");
+      .define("osd_recovery_sleep", OptType::kDuration, "25ms",
+              "pause after each background push of a PG that is not degraded (client latency over "
+              "rebalancing speed)");
   return c;
 }
 

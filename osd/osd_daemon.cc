@@ -476,8 +476,52 @@ ConnectionRef OsdDaemon::peer(int32_t osd) {
 void OsdDaemon::send_to_osd(int32_t osd, Message m) {
   asio::post(io_, [this, osd, m = std::move(m)]() mutable {
     if (stopping_) return;
-    if (auto c = peer(osd)) (void)c->send(std::move(m));
+    ConnectionRef c = peer(osd);
+    if (!c) return;
+    Peer& p = peers_[osd];
+    // A connection refuses messages beyond its in-flight bound (kAgain): those wait
+    // here, in order, instead of being lost (a lost push or replicated write would
+    // stall its PG until the next interval).
+    if (p.backlog.empty()) {
+      Status st = c->send(m);  // a copy: cheap (shared buffers), kept if refused
+      if (st.code() != Errc::kAgain) return;
+    }
+    p.backlog.push_back(std::move(m));
+    if (!p.draining) {
+      p.draining = true;
+      drain_backlog(osd);
+    }
   });
+}
+
+void OsdDaemon::drain_backlog(int32_t osd) {
+  asio::co_spawn(
+      io_,
+      [this, osd]() -> awaitable<void> {
+        for (;;) {
+          auto it = peers_.find(osd);
+          if (it == peers_.end() || it->second.backlog.empty() || stopping_) break;
+          ConnectionRef c = it->second.conn;
+          if (!c || !c->is_open()) {
+            it->second.backlog.clear();  // the peer went away: peering starts over
+            break;
+          }
+          Message m = it->second.backlog.front();
+          Status st = co_await c->send_wait(std::move(m), std::chrono::seconds(60));
+          it = peers_.find(osd);
+          if (it == peers_.end()) co_return;
+          if (!st.ok()) {
+            CAIRN_LOG(kWarn, kOsd) << "messages to a peer dropped" << log::kv("peer", osd)
+                                   << log::kv("count", it->second.backlog.size())
+                                   << log::kv("error", st.to_string());
+            it->second.backlog.clear();
+            break;
+          }
+          it->second.backlog.pop_front();
+        }
+        if (auto it = peers_.find(osd); it != peers_.end()) it->second.draining = false;
+      },
+      asio::detached);
 }
 
 void OsdDaemon::heartbeat_tick() {

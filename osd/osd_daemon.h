@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -53,7 +54,7 @@ struct OsdOptions {
   uint32_t max_backfills = 1;                                  // background backfills at once
   uint64_t recovery_max_log_entries = 100;  // further behind: backfilled in the background
   uint32_t recovery_max_active = 2;         // background pushes in flight per PG
-  uint32_t recovery_sleep_ms = 0;           // pause after each background push
+  uint32_t recovery_sleep_ms = 25;          // pause after each background push (not degraded)
 };
 
 class Shard;
@@ -119,6 +120,7 @@ class OsdDaemon {
   void beacon_tick();
   void schedule(std::unique_ptr<asio::steady_timer>& t, uint32_t ms, void (OsdDaemon::*fn)());
   msg::ConnectionRef peer(int32_t osd);
+  void drain_backlog(int32_t osd);
   void register_admin_commands();
   // Runs `fn` on PG `pgid`'s shard and waits for it (admin commands).
   Result<std::string> on_pg(const std::string& pgid,
@@ -153,6 +155,8 @@ class OsdDaemon {
     uint64_t instance = 0;
     uint64_t last_rx_ns = 0;  // last ping reply
     bool reported = false;
+    std::deque<msg::Message> backlog;  // refused for now by the connection's bound, in order
+    bool draining = false;
   };
   std::map<int32_t, Peer> peers_;
   std::unique_ptr<asio::steady_timer> hb_timer_, stats_timer_, beacon_timer_;

@@ -66,7 +66,8 @@ class PgHost {
   // background (the PG stays active on complete copies) rather than from the log
   // while the PG waits.
   virtual uint64_t recovery_max_log_entries() const { return 100; }
-  // Background backfill pushes in flight per PG, and the pause after each one.
+  // Background backfill pushes in flight per PG, and the pause after each one
+  // (only while the PG is not degraded).
   virtual size_t recovery_max_active() const { return 2; }
   virtual std::chrono::milliseconds recovery_sleep() const { return std::chrono::milliseconds(0); }
   virtual void release_backfill() {}

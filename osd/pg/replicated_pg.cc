@@ -383,12 +383,18 @@ void ReplicatedPg::maybe_activate() {
   // inactive meanwhile: ask that the complete ones act (pg_temp) and backfill the
   // others in the background.
   if (auto keep = temp_for_backfill(auth)) {
-    std::string set;
-    for (int32_t o : *keep) set += (set.empty() ? "" : ",") + std::to_string(o);
-    CAIRN_LOG(kInfo, kOsd) << "pg asks for pg_temp while copies backfill" << log::kv("pg", cid_.to_string())
-                           << log::kv("acting", set);
-    host_.request_pg_temp(id_, *keep);
-    return;  // the map with it starts a new interval (peering_tick asks again meanwhile)
+    // Once per interval, and again every 2 s while the map with it has not come.
+    uint64_t now = host_.now_ns();
+    if (temp_asked_ != interval_start_ || now - temp_asked_ns_ >= 2'000'000'000ull) {
+      std::string set;
+      for (int32_t o : *keep) set += (set.empty() ? "" : ",") + std::to_string(o);
+      CAIRN_LOG(kInfo, kOsd) << "pg asks for pg_temp while copies backfill" << log::kv("pg", cid_.to_string())
+                             << log::kv("acting", set);
+      host_.request_pg_temp(id_, *keep);
+      temp_asked_ = interval_start_;
+      temp_asked_ns_ = now;
+    }
+    return;  // the map with it starts a new interval
   }
   if (auth != host_.whoami()) {
     CAIRN_LOG(kInfo, kOsd) << "pg primary is behind: backfilling it" << log::kv("pg", cid_.to_string())
@@ -455,6 +461,9 @@ std::optional<std::vector<int32_t>> ReplicatedPg::temp_for_backfill(int32_t auth
     auto it = peer_info_.find(o);
     const crush::OsdInfo* oi = map_->osd(o);
     if (it == peer_info_.end() || !oi || !oi->up || !log_covers(it->second, ai->second)) return false;
+    // An empty copy of a PG that holds data is filled in the background, however short the log.
+    if (it->second.last_update == 0 && it->second.last_update_epoch == 0 && ai->second.last_update > 0)
+      return false;
     // Versions count the PG's writes: the gap is the number of entries to replay.
     return ai->second.last_update - std::min(ai->second.last_update, it->second.last_update) <=
            host_.recovery_max_log_entries();
@@ -623,7 +632,10 @@ void ReplicatedPg::handle_rep_reply(const msg::RepOpReplyMsg& r) {
     return;
   }
   if (backfill_ && internal::backfill_ack(*backfill_, r)) {
-    auto pause = host_.recovery_sleep();
+    // Misplaced copies (the acting set is whole) yield to clients; degraded ones do not.
+    const crush::PoolInfo* pool = map_ ? map_->pool(id_.pool) : nullptr;
+    bool degraded = pool && acting_.size() < pool->placement.size;
+    auto pause = degraded ? std::chrono::milliseconds(0) : host_.recovery_sleep();
     if (!backfill_->background || pause.count() == 0 || !backfill_->error.ok()) {
       backfill_push_all();
       return;

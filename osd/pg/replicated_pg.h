@@ -216,6 +216,8 @@ class ReplicatedPg {
   bool reserved_ = false;
   bool remap_ticking_ = false;
   bool backfill_wait_ = false;
+  uint32_t temp_asked_ = 0;  // interval in which a pg_temp was last asked for, and when
+  uint64_t temp_asked_ns_ = 0;
   bool down_ = false;        // peering waits for a copy of an earlier interval (all down)
   std::unique_ptr<Backfill> backfill_;
   std::unique_ptr<Scrub> scrub_;
