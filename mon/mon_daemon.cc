@@ -290,9 +290,8 @@ void MonDaemon::register_handlers() {
                [this](const ConnectionRef& c, Message m) { on_subscribe(c, std::move(m)); });
   dispatch_.on(msg::kMsgMonGetOsdMaps,
                [this](const ConnectionRef& c, Message m) { on_get_osdmaps(c, std::move(m)); });
-  for (auto t :
-       {msg::kMsgOsdBoot, msg::kMsgOsdFailure, msg::kMsgOsdBeacon, msg::kMsgOsdAlive, msg::kMsgOsdStats,
-        msg::kMsgOsdPgTemp})
+  for (auto t : {msg::kMsgOsdBoot, msg::kMsgOsdFailure, msg::kMsgOsdBeacon, msg::kMsgOsdAlive,
+                 msg::kMsgOsdStats, msg::kMsgOsdPgTemp})
     dispatch_.on(t, [this](const ConnectionRef& c, Message m) { on_osd_message(c, std::move(m)); });
   dispatch_.on_any([](const ConnectionRef& c, Message m) {
     CAIRN_LOG(kWarn, kMon) << "unexpected message type" << log::kv("type", m.type)

@@ -360,7 +360,8 @@ Status OsdMapService::set_pg_temp(const crush::PgId& pg, std::vector<crush::Item
           auto it = inc.new_osds.find(mp->acting_primary);
           const crush::OsdInfo* cur = m.osd(mp->acting_primary);
           if (it == inc.new_osds.end() && cur) it = inc.new_osds.emplace(mp->acting_primary, *cur).first;
-          if (it != inc.new_osds.end() && it->second.up) it->second.up_thru = std::max(it->second.up_thru, inc.epoch);
+          if (it != inc.new_osds.end() && it->second.up)
+            it->second.up_thru = std::max(it->second.up_thru, inc.epoch);
         }
         return {};
       },

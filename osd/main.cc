@@ -44,7 +44,7 @@ cairn::Config options() {
       .define("osd_recovery_max_log_entries", OptType::kInt, "100",
               "a copy further behind than this is backfilled while the PG serves from complete copies")
       .define("osd_recovery_max_active", OptType::kInt, "2", "background backfill pushes in flight per PG")
-      .define("osd_recovery_sleep", OptType::kDuration, "25ms",
+      .define("osd_recovery_sleep", OptType::kDuration, "30ms",
               "pause after each background push of a PG that is not degraded (client latency over "
               "rebalancing speed)");
   return c;
@@ -97,8 +97,10 @@ int main(int argc, char** argv) {
   o.scrub_interval_ms = c.get_duration_ms("osd_scrub_interval");
   o.deep_scrub_interval_ms = c.get_duration_ms("osd_deep_scrub_interval");
   o.max_backfills = static_cast<uint32_t>(std::max<int64_t>(1, c.get_int("osd_max_backfills")));
-  o.recovery_max_log_entries = static_cast<uint64_t>(std::max<int64_t>(0, c.get_int("osd_recovery_max_log_entries")));
-  o.recovery_max_active = static_cast<uint32_t>(std::clamp<int64_t>(c.get_int("osd_recovery_max_active"), 1, 64));
+  o.recovery_max_log_entries =
+      static_cast<uint64_t>(std::max<int64_t>(0, c.get_int("osd_recovery_max_log_entries")));
+  o.recovery_max_active =
+      static_cast<uint32_t>(std::clamp<int64_t>(c.get_int("osd_recovery_max_active"), 1, 64));
   o.recovery_sleep_ms = static_cast<uint32_t>(c.get_duration_ms("osd_recovery_sleep"));
   if (o.mon_host.empty()) return fail(cairn::error(cairn::Errc::kInvalid, "no monitors: set mon_host"));
   std::signal(SIGPIPE, SIG_IGN);

@@ -294,8 +294,8 @@ void OsdDaemon::fetch_maps(uint32_t from, uint32_t to) {
           auto cur = std::make_shared<crush::OsdMap>(std::move(*base));
           if (cur->epoch > next) {
             // The monitors trimmed [next, epoch): those intervals cannot be known any more.
-            CAIRN_LOG(kWarn, kOsd) << "old osdmaps are gone from the monitors"
-                                   << log::kv("wanted", next) << log::kv("oldest", cur->epoch);
+            CAIRN_LOG(kWarn, kOsd) << "old osdmaps are gone from the monitors" << log::kv("wanted", next)
+                                   << log::kv("oldest", cur->epoch);
             std::lock_guard lk(hist_mu_);
             oldest_available_ = std::max(oldest_available_, cur->epoch);
           }
@@ -330,7 +330,8 @@ void OsdDaemon::request_pg_temp(const crush::PgId& pg, std::vector<int32_t> acti
     asio::co_spawn(
         io_,
         [this, pg, acting = std::move(acting)]() -> awaitable<void> {
-          Message req = Message::make(msg::kMsgOsdPgTemp, msg::OsdPgTempMsg{opts_.id, pg.pool, pg.seed, acting});
+          Message req =
+              Message::make(msg::kMsgOsdPgTemp, msg::OsdPgTempMsg{opts_.id, pg.pool, pg.seed, acting});
           auto redirect = [](const Message& r) -> std::optional<std::string> {
             auto ack = r.decode_front<msg::OsdAckMsg>();
             if (ack.ok() && ack->code == EAGAIN) return ack->leader_addr;
@@ -342,7 +343,8 @@ void OsdDaemon::request_pg_temp(const crush::PgId& pg, std::vector<int32_t> acti
           if (ack.ok() && ack->code == 0) {
             want_map(ack->epoch);
           } else {
-            CAIRN_LOG(kWarn, kOsd) << "pg_temp refused" << log::kv("error", ack.ok() ? ack->err : "malformed ack");
+            CAIRN_LOG(kWarn, kOsd) << "pg_temp refused"
+                                   << log::kv("error", ack.ok() ? ack->err : "malformed ack");
           }
         },
         asio::detached);

@@ -10,12 +10,12 @@
 // The store's commit callbacks run on its commit thread and post back to the shard.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <atomic>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -51,10 +51,10 @@ struct OsdOptions {
   uint32_t beacon_interval_ms = 5000;
   uint64_t scrub_interval_ms = 24ull * 3600 * 1000;           // light scrub of each PG
   uint64_t deep_scrub_interval_ms = 7ull * 24 * 3600 * 1000;  // deep scrub of each PG
-  uint32_t max_backfills = 1;                                  // background backfills at once
-  uint64_t recovery_max_log_entries = 100;  // further behind: backfilled in the background
-  uint32_t recovery_max_active = 2;         // background pushes in flight per PG
-  uint32_t recovery_sleep_ms = 25;          // pause after each background push (not degraded)
+  uint32_t max_backfills = 1;                                 // background backfills at once
+  uint64_t recovery_max_log_entries = 100;                    // further behind: backfilled in the background
+  uint32_t recovery_max_active = 2;                           // background pushes in flight per PG
+  uint32_t recovery_sleep_ms = 30;  // pause after each background push (not degraded)
 };
 
 class Shard;
@@ -145,7 +145,7 @@ class OsdDaemon {
   uint32_t oldest_available_ = 1;  // the monitors keep nothing older
   bool fetching_ = false;          // a fetch of old maps is in progress (front thread)
   std::atomic<uint32_t> backfills_{0};
-  uint32_t up_thru_wanted_ = 0;    // front thread
+  uint32_t up_thru_wanted_ = 0;  // front thread
   bool up_thru_asking_ = false;
   uint64_t instance_ = 0;
   bool booting_ = false;

@@ -55,7 +55,8 @@ class Shard final : public pg::PgHost {
   uint64_t now_ns() const override;
   uint64_t wall_ns() const override;
   void want_map(uint32_t epoch) override;
-  bool maps_between(uint32_t from, uint32_t to, std::vector<std::shared_ptr<const crush::OsdMap>>& out) override;
+  bool maps_between(uint32_t from, uint32_t to,
+                    std::vector<std::shared_ptr<const crush::OsdMap>>& out) override;
   void want_up_thru(uint32_t epoch) override;
   void request_pg_temp(const crush::PgId& pg, std::vector<int32_t> acting) override;
   bool reserve_backfill() override;

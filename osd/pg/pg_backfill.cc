@@ -159,7 +159,8 @@ void ReplicatedPg::start_backfill_list(int32_t target, const std::set<store::Obj
   backfill_->skip_meta = !final;
   backfill_->scanned = true;
   for (const auto& [tid, w] : in_flight_) backfill_->dirty.insert(w->oid);
-  for (const auto& o : objs) (host_.store().stat(cid_, o).ok() ? backfill_->to_push : backfill_->to_remove).push_back(o);
+  for (const auto& o : objs)
+    (host_.store().stat(cid_, o).ok() ? backfill_->to_push : backfill_->to_remove).push_back(o);
   backfill_push_all();
 }
 
@@ -343,8 +344,8 @@ void ReplicatedPg::backfill_done(Status st) {
     });
     return;
   }
-  CAIRN_LOG(kInfo, kOsd) << "pg backfill done" << log::kv("pg", cid_.to_string())
-                         << log::kv("target", target) << log::kv("log_based", b->log_based);
+  CAIRN_LOG(kInfo, kOsd) << "pg backfill done" << log::kv("pg", cid_.to_string()) << log::kv("target", target)
+                         << log::kv("log_based", b->log_based);
   if (!is_primary()) {
     // This copy backfilled the primary at its request: tell it.
     msg::PgInfoMsg done = my_info(bepoch);

@@ -376,7 +376,8 @@ void ReplicatedPg::do_op(const msg::ConnectionRef& conn, msg::Message m, msg::Os
   if (!before.exists)
     CAIRN_LOG(kDebug, kOsd) << "op on an absent object" << log::kv("pg", cid_.to_string())
                             << log::kv("object", oid.name) << log::kv("result", result)
-                            << log::kv("interval", interval_start_) << log::kv("last_update", info_.last_update.to_string());
+                            << log::kv("interval", interval_start_)
+                            << log::kv("last_update", info_.last_update.to_string());
   if (result == -EIO && !is_write && acting_.size() > 1)
     return pull_and_retry(conn, std::move(m), std::move(op), oid);
   if (result != 0 || !is_write || t.empty()) {

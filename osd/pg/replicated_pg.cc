@@ -357,7 +357,8 @@ void ReplicatedPg::maybe_activate() {
                              << log::kv("pg", cid_.to_string()) << log::kv("since", since)
                              << log::kv("needs", [&] {
                                   std::string s;
-                                  for (int32_t o : prior->blocked_by) s += (s.empty() ? "osd." : ",osd.") + std::to_string(o);
+                                  for (int32_t o : prior->blocked_by)
+                                    s += (s.empty() ? "osd." : ",osd.") + std::to_string(o);
                                   return s;
                                 }());
     down_ = true;
@@ -446,7 +447,8 @@ void ReplicatedPg::activate() {
   internal::count_objects(host_.store(), cid_, objects_, bytes_);
   schedule_scrubs();
   CAIRN_LOG(kDebug, kOsd) << "pg active" << log::kv("pg", cid_.to_string())
-                          << log::kv("epoch", interval_start_) << log::kv("last_update", info_.last_update.to_string())
+                          << log::kv("epoch", interval_start_)
+                          << log::kv("last_update", info_.last_update.to_string())
                           << log::kv("acting_size", acting_.size());
   auto waiting = std::move(waiting_active_);
   waiting_active_.clear();
@@ -515,7 +517,8 @@ void ReplicatedPg::check_remapped() {
     std::optional<Eversion> lu;
     if (auto it = peer_info_.find(t); it != peer_info_.end())
       lu = Eversion{it->second.last_update_epoch, it->second.last_update};
-    CAIRN_LOG(kInfo, kOsd) << "pg background backfill" << log::kv("pg", cid_.to_string()) << log::kv("target", t);
+    CAIRN_LOG(kInfo, kOsd) << "pg background backfill" << log::kv("pg", cid_.to_string())
+                           << log::kv("target", t);
     start_backfill(t, interval_start_, lu, true);
     return;
   }
@@ -690,7 +693,9 @@ msg::PgStatEntry ReplicatedPg::stats() const {
       }
       break;
     case State::kBackfilling:
-      s.state = msg::kPgBackfilling | msg::kPgDegraded;
+      // Peering-time: from the log (recovering) or by a scan (backfilling).
+      s.state =
+          (backfill_ && backfill_->log_based ? msg::kPgRecovering : msg::kPgBackfilling) | msg::kPgDegraded;
       // Copies still to push (before the scan finishes: every object, as a bound).
       if (backfill_ && backfill_->scanned)
         s.degraded_objects = backfill_->to_push.size() - backfill_->next_push;

@@ -207,7 +207,7 @@ class ReplicatedPg {
   uint32_t rw_since_ = 0, rw_until_ = 0;
   uint32_t uncommitted_ = 0;
   std::vector<std::function<void()>> quiet_waiters_;
-  uint32_t ticking_ = 0;     // interval whose peering_tick is scheduled
+  uint32_t ticking_ = 0;  // interval whose peering_tick is scheduled
   // Remapped (pg_temp): targets copied (with what was written since), targets synced
   // with writes held, writes held for the last pass, a backfill reservation held.
   std::map<int32_t, std::set<store::ObjectId>> copied_;
@@ -218,7 +218,7 @@ class ReplicatedPg {
   bool backfill_wait_ = false;
   uint32_t temp_asked_ = 0;  // interval in which a pg_temp was last asked for, and when
   uint64_t temp_asked_ns_ = 0;
-  bool down_ = false;        // peering waits for a copy of an earlier interval (all down)
+  bool down_ = false;  // peering waits for a copy of an earlier interval (all down)
   std::unique_ptr<Backfill> backfill_;
   std::unique_ptr<Scrub> scrub_;
   msg::ScrubOut last_scrub_;

@@ -33,6 +33,20 @@ int pgs_with(const OsdCluster& c, const std::string& word) {
   return n;
 }
 
+// Starts the cluster, makes pool "p" (size 2, min_size 1) and waits until it is clean.
+void start_with_pool(OsdCluster& c, int pg_num) {
+  ASSERT_TRUE(c.start().ok());
+  ASSERT_TRUE(c.create_pool("p", pg_num, 2, 1).ok());
+  ASSERT_TRUE(c.wait_clean(std::chrono::seconds(60)));
+}
+
+client::ClusterOptions options_for(const OsdCluster& c) {
+  client::ClusterOptions o;
+  o.mon_host = c.mons.mon_host();
+  o.op_timeout = std::chrono::seconds(60);
+  return o;
+}
+
 void cli_ok(const OsdCluster& c, const std::vector<std::string>& words) {
   auto r = c.mons.cli(words);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -40,14 +54,12 @@ void cli_ok(const OsdCluster& c, const std::vector<std::string>& words) {
 
 TEST(Peering, OlderCopyWaitsForTheNewerIntervalAndNothingAckedIsLost) {
   OsdCluster c(1, 3,
-               {"--osd-heartbeat-grace", "3s", "--mon-osd-down-out-interval", "600s", "--mon-osd-beacon-timeout", "6s"},
-               {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s", "--osd-beacon-interval", "1s"}, "1G");
-  ASSERT_TRUE(c.start().ok());
-  ASSERT_TRUE(c.create_pool("p", 8, 2, 1).ok());
-  ASSERT_TRUE(c.wait_clean(std::chrono::seconds(60)));
-  client::ClusterOptions o;
-  o.mon_host = c.mons.mon_host();
-  o.op_timeout = std::chrono::seconds(60);
+               {"--osd-heartbeat-grace", "3s", "--mon-osd-down-out-interval", "600s",
+                "--mon-osd-beacon-timeout", "6s"},
+               {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s", "--osd-beacon-interval", "1s"},
+               "1G");
+  ASSERT_NO_FATAL_FAILURE(start_with_pool(c, 8));
+  client::ClusterOptions o = options_for(c);
   auto cl = client::Cluster::connect(o);
   ASSERT_TRUE(cl.ok()) << cl.status().to_string();
   auto io = (*cl)->io_ctx("p");
@@ -131,16 +143,12 @@ TEST(Peering, OlderCopyWaitsForTheNewerIntervalAndNothingAckedIsLost) {
 // and none is lost, and at the end the new copies match the old ones.
 TEST(Peering, NewOsdIsBackfilledWhileTheOldCopiesServe) {
   // Copies more than 10 entries behind are backfilled (the default is 100; this keeps the test small).
-  OsdCluster c(1, 3, {"--osd-heartbeat-grace", "3s"},
-               {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s", "--osd-recovery-max-log-entries", "10"},
-               "1G");
-  ASSERT_TRUE(c.start().ok());
-  ASSERT_TRUE(c.create_pool("p", 16, 2, 1).ok());
-  ASSERT_TRUE(c.wait_clean(std::chrono::seconds(60)));
-  client::ClusterOptions o;
-  o.mon_host = c.mons.mon_host();
-  o.op_timeout = std::chrono::seconds(60);
-  auto cl = client::Cluster::connect(o);
+  OsdCluster c(
+      1, 3, {"--osd-heartbeat-grace", "3s"},
+      {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s", "--osd-recovery-max-log-entries", "10"},
+      "1G");
+  ASSERT_NO_FATAL_FAILURE(start_with_pool(c, 16));
+  auto cl = client::Cluster::connect(options_for(c));
   ASSERT_TRUE(cl.ok()) << cl.status().to_string();
   auto io = (*cl)->io_ctx("p");
   ASSERT_TRUE(io.ok());
@@ -193,8 +201,8 @@ TEST(Peering, NewOsdIsBackfilledWhileTheOldCopiesServe) {
     if (std::find(acting.begin(), acting.end(), added) != acting.end()) ++on_new;
     std::string first;
     for (int osd : acting) {
-      auto dump = nlohmann::json::parse(c.osd_admin(osd, "dump-objects " + p["pgid"].get<std::string>() + " --digest"),
-                                        nullptr, false);
+      auto dump = nlohmann::json::parse(
+          c.osd_admin(osd, "dump-objects " + p["pgid"].get<std::string>() + " --digest"), nullptr, false);
       ASSERT_FALSE(dump.is_discarded()) << "osd." << osd;
       std::string objs = dump["objects"].dump();
       if (first.empty()) first = objs;

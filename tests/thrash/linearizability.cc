@@ -204,6 +204,8 @@ std::vector<Op> prefix(const std::vector<Op>& ops, const std::vector<Event>& ev,
   return out;
 }
 
+}  // namespace
+
 const char* kind_name(OpKind k) {
   switch (k) {
     case OpKind::kWriteFull: return "write_full";
@@ -222,8 +224,6 @@ std::string hex(Tag t) {
   std::snprintf(b, sizeof b, "%" PRIx64, t);
   return b;
 }
-
-}  // namespace
 
 std::string describe_state(const ObjState& s) {
   if (!s.exists()) return s == ObjState{} ? "absent" : "absent?{" + hex(s.data) + "}";

@@ -103,6 +103,9 @@ ObjectResult check_object(const std::vector<Op>& ops, const CheckOptions& opts =
 // One line per op: "+12.345678s..+12.400000s w3 #17 append tag=0x1f ok".
 std::string describe_op(const Op& op, int64_t t0_ns);
 std::string describe_state(const ObjState& s);
+// "write_full", "append", ... and a tag in hex (for reports).
+const char* kind_name(OpKind k);
+std::string hex(Tag t);
 
 struct HistoryResult {
   size_t objects = 0, ops = 0;

@@ -85,6 +85,8 @@ namespace cairn::test {
 namespace {
 
 using namespace std::chrono_literals;
+using lin::hex;
+using lin::kind_name;
 using lin::OpKind;
 using lin::Outcome;
 using lin::Tag;
@@ -175,25 +177,6 @@ Result<Record> decode_record(std::string_view s, size_t off, size_t* len) {
   r.name = std::string(s.substr(off + 19, name_len));
   *len = n;
   return r;
-}
-
-const char* kind_name(OpKind k) {
-  switch (k) {
-    case OpKind::kWriteFull: return "write_full";
-    case OpKind::kAppend: return "append";
-    case OpKind::kSetXattr: return "set_xattr";
-    case OpKind::kSetOmap: return "set_omap";
-    case OpKind::kCreate: return "create";
-    case OpKind::kRemove: return "remove";
-    case OpKind::kRead: return "read";
-  }
-  return "?";
-}
-
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "%" PRIx64, v);
-  return b;
 }
 
 // ---------------------------------------------------------------------------

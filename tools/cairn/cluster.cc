@@ -220,10 +220,7 @@ Status write_file(const std::string& path, const std::string& text) {
 }
 
 Status save(const Cluster& c) {
-  json j = {{"port", c.port},
-            {"osds_wanted", c.osds_wanted},
-            {"osd_size", c.osd_size},
-            {"hosts", c.hosts}};
+  json j = {{"port", c.port}, {"osds_wanted", c.osds_wanted}, {"osd_size", c.osd_size}, {"hosts", c.hosts}};
   for (const auto* group : {&c.mons, &c.osds}) {
     json a = json::array();
     for (const auto& d : *group)

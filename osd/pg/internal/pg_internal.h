@@ -36,7 +36,7 @@ struct ReplicatedPg::Waiter {
 struct ReplicatedPg::InFlight {
   msg::ConnectionRef conn;
   msg::Message req;
-  std::string key;            // object key (busy_)
+  std::string key;  // object key (busy_)
   store::ObjectId oid;
   std::set<int32_t> waiting;  // OSDs (this one included) not yet durable
   int32_t result = 0;
@@ -56,12 +56,12 @@ struct ReplicatedPg::Backfill {
   std::set<uint64_t> pending;  // push rep_tids not yet acked
   bool scanned = false;
   bool meta_sent = false;
-  bool log_based = false;   // the plan came from the log, not a scan
+  bool log_based = false;  // the plan came from the log, not a scan
   // Background backfill: the PG is active (pg_temp keeps complete copies acting)
   // and the target is an up OSD outside the acting set.
   bool background = false;
-  bool skip_meta = false;   // not the last pass: the target's info and log stay as they are
-  bool final = false;       // the last pass, with writes held
+  bool skip_meta = false;  // not the last pass: the target's info and log stay as they are
+  bool final = false;      // the last pass, with writes held
   int passes = 0;
   std::set<store::ObjectId> dirty;  // written while this pass ran
   Status error;
