@@ -55,6 +55,9 @@ class Connection {
 
   // Queues a one-way message. kAgain at the in-flight bound, kConnReset/kShutdown when closed.
   virtual Status send(Message m) = 0;
+  // As send(), but `m` is moved from only when it is queued: refused (kAgain or
+  // closed), it is left as it was, for the caller to keep or retry.
+  virtual Status try_send(Message& m) = 0;
   // Waits (up to `timeout`) for room under the bound, then queues.
   virtual awaitable<Status> send_wait(Message m, std::chrono::milliseconds timeout) = 0;
   // Sends `m` as a request and waits for the reply with its tid: kTimedOut after

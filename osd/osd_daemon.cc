@@ -485,7 +485,7 @@ void OsdDaemon::send_to_osd(int32_t osd, Message m) {
     // here, in order, instead of being lost (a lost push or replicated write would
     // stall its PG until the next interval).
     if (p.backlog.empty()) {
-      Status st = c->send(m);  // a copy: cheap (shared buffers), kept if refused
+      Status st = c->try_send(m);  // leaves `m` alone if refused
       if (st.code() != Errc::kAgain) return;
     }
     p.backlog.push_back(std::move(m));

@@ -96,7 +96,6 @@ class OsdDaemon {
   void request_pg_temp(const crush::PgId& pg, std::vector<int32_t> acting);
   // Background backfills running on this OSD, bounded by osd_max_backfills.
   bool reserve_backfill();
-  uint64_t recovery_max_log_entries() const { return opts_.recovery_max_log_entries; }
   const OsdOptions& options() const { return opts_; }
   void release_backfill();
   std::chrono::milliseconds scrub_interval(bool deep) const {

@@ -146,7 +146,7 @@ void Shard::request_pg_temp(const crush::PgId& pg, std::vector<int32_t> acting) 
 
 bool Shard::reserve_backfill() { return osd_.reserve_backfill(); }
 
-uint64_t Shard::recovery_max_log_entries() const { return osd_.recovery_max_log_entries(); }
+uint64_t Shard::recovery_max_log_entries() const { return osd_.options().recovery_max_log_entries; }
 
 size_t Shard::recovery_max_active() const { return osd_.options().recovery_max_active; }
 

@@ -16,12 +16,9 @@ PORT=${PORT:-16789}
 rm -rf "$DIR"
 "$BIN/cairn" cluster up --mons 1 --osds 3 --dir "$DIR" --port "$PORT" --osd-size "${OSD_SIZE:-16G}" >/dev/null || exit 1
 export CAIRN_CONF=$DIR/cairn.conf
+. bench/cluster/lib.sh
 "$BIN/cairn" osd pool create bench 64 --size 3 --min-size 2 >/dev/null
-for _ in $(seq 1 240); do
-  s=$("$BIN/cairn" pg stat)
-  [[ $s =~ ^([0-9]+)\ pgs:\ ([0-9]+)\ active\+clean ]] && [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && break
-  sleep 0.5
-done
+wait_clean 120
 
 pids() { cat "$DIR"/*.pid; }
 cpu_ticks() { local t=0; for p in $(pids); do t=$((t + $(awk '{print $14+$15}' /proc/$p/stat))); done; echo $t; }

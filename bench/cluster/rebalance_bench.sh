@@ -23,15 +23,8 @@ rm -rf "$DIR"
 "$BIN/cairn" cluster up --mons 1 --osds 6 --hosts 3 --dir "$DIR" --port "$PORT" \
   --osd-size "${OSD_SIZE:-8G}" >/dev/null || exit 1
 export CAIRN_CONF=$DIR/cairn.conf
+. bench/cluster/lib.sh
 "$BIN/cairn" osd pool create rb "${PGS:-256}" --size 3 --min-size 2 >/dev/null
-wait_clean() {
-  for _ in $(seq 1 1200); do
-    s=$("$BIN/cairn" pg stat)
-    [[ $s =~ ^([0-9]+)\ pgs:\ ([0-9]+)\ active\+clean ]] && [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && return 0
-    sleep 0.5
-  done
-  return 1
-}
 wait_clean || { echo "never clean"; exit 1; }
 echo "== fill: cairn rados -p rb bench $FILL write -b 65536 -t 16 --no-cleanup"
 "$BIN/cairn" rados -p rb bench "$FILL" write -b 65536 -t 16 --no-cleanup | grep -E "^Total .* ops|Bandwidth"

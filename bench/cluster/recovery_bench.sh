@@ -15,15 +15,8 @@ PORT=${PORT:-18789}
 rm -rf "$DIR"
 "$BIN/cairn" cluster up --mons 1 --osds 4 --dir "$DIR" --port "$PORT" --osd-size "${OSD_SIZE:-16G}" >/dev/null || exit 1
 export CAIRN_CONF=$DIR/cairn.conf
+. bench/cluster/lib.sh
 "$BIN/cairn" osd pool create rec 64 --size 3 --min-size 2 >/dev/null
-wait_clean() {
-  for _ in $(seq 1 7200); do
-    s=$("$BIN/cairn" pg stat)
-    [[ $s =~ ^([0-9]+)\ pgs:\ ([0-9]+)\ active\+clean ]] && [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && return 0
-    sleep 0.25
-  done
-  return 1
-}
 wait_clean || { echo "never clean"; exit 1; }
 # Fill: 4 MiB objects written by 16 writers until GIB GiB are stored.
 N=$((GIB * 256))

@@ -70,7 +70,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   EntityAddr peer_addr() const override { return addr_; }
   Policy policy() const override { return policy_; }
   bool is_open() const override { return !closed_.load(std::memory_order_acquire); }
-  Status send(Message m) override;
+  Status send(Message m) override { return try_send(m); }
+  Status try_send(Message& m) override;
   awaitable<Status> send_wait(Message m, std::chrono::milliseconds timeout) override;
   awaitable<Result<Message>> request(Message m, std::chrono::milliseconds timeout) override;
   Status reply(const Message& req, Message resp) override;

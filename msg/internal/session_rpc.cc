@@ -37,7 +37,7 @@ void Session::release(size_t bytes) {
   }
 }
 
-Status Session::send(Message m) {
+Status Session::try_send(Message& m) {
   if (closed_.load(std::memory_order_acquire)) return closed_status();
   if (m.data.size() > m_->opts.limits.max_data || m.front.size() > m_->opts.limits.max_front) {
     return Status(Errc::kRange, "message larger than the frame limits");

@@ -10,14 +10,13 @@
 //                    last_update is the newest log entry's), and the PG log
 //                    entries under "l.<epoch>.<version>" (trimmed to a bound)
 //
-// Activation (issue 6's scheme; full peering with past intervals is issue 7):
-// on each new interval the primary asks every acting replica for its PgInfo.
-// The copy with the newest last_update is authoritative. Every other acting copy
-// is brought up to date by a backfill from it (scan the target's object
-// versions, push what differs, remove what the source lacks), then the PG goes
-// active. Writes block (clients retry) while the PG peers or has fewer than
-// min_size acting copies. docs/osd.md has the details and the known gap (a
-// whole previous acting set lost at once).
+// Peering (docs/osd.md): on each new interval the primary hears from every acting
+// copy and from an up member of each earlier interval that may have written (past
+// intervals from the map history, up_thru), takes the newest (last_epoch_started,
+// last_update) as authoritative, brings the acting copies level (from the log, or
+// by a scan), asks for up_thru and goes active. Copies far behind are filled in
+// the background behind a pg_temp while the complete ones serve. Writes block
+// (clients retry) while the PG peers or has fewer than min_size acting copies.
 //
 // Thread-safety: a PG lives on one shard thread; every method runs there.
 #pragma once

@@ -101,8 +101,6 @@ std::string log_key(const Eversion& v);
 
 namespace internal {
 
-msg::PgInfoMsg info_msg(const crush::PgId& id, uint32_t epoch, int32_t from, const PgInfo& info,
-                        uint64_t objects);
 // Objects and bytes of a collection (the meta object excluded).
 void count_objects(store::ObjectStore& st, const store::CollectionId& cid, uint64_t& objects,
                    uint64_t& bytes);
