@@ -127,6 +127,19 @@ Status CrushMap::remove_device(ItemId id) {
   return ok_status();
 }
 
+Status CrushMap::remove_bucket(ItemId id) {
+  auto it = buckets.find(id);
+  if (it == buckets.end()) return error(Errc::kNotFound, "no bucket " + std::to_string(id));
+  if (!it->second.items.empty()) return error(Errc::kBusy, "bucket " + it->second.name + " is not empty");
+  for (const auto& [rid, r] : rules)
+    for (const Step& s : r.steps)
+      if (s.op == StepOp::kTake && s.item == id)
+        return error(Errc::kBusy, "bucket " + it->second.name + " is taken by rule " + r.name);
+  buckets.erase(it);
+  for (auto& [bid, b] : buckets) std::erase(b.items, id);
+  return ok_status();
+}
+
 Status CrushMap::set_weight(ItemId id, Weight w) {
   auto it = devices.find(id);
   if (it == devices.end()) return error(Errc::kNotFound, "no device " + std::to_string(id));

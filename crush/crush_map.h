@@ -94,6 +94,8 @@ class CrushMap {
                     std::optional<ItemId> parent);
   // Removes a device from the map and from its bucket.
   Status remove_device(ItemId id);
+  // Removes an empty bucket (kBusy if it holds items or a rule takes it).
+  Status remove_bucket(ItemId id);
   Status set_weight(ItemId device, Weight weight);
 
   // Checks every structural rule listed at the top of this file.

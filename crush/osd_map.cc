@@ -5,7 +5,7 @@
 namespace cairn::crush {
 
 void OsdInfo::encode(Encoder& e) const {
-  auto m = e.begin_struct(1, 1);
+  auto m = e.begin_struct(2, 1);
   e.put(up);
   e.put(in_weight);
   e.put(addr);
@@ -13,11 +13,12 @@ void OsdInfo::encode(Encoder& e) const {
   e.put(up_from);
   e.put(up_thru);
   e.put(down_at);
+  e.put(fullness);
   e.end_struct(m);
 }
 
 void OsdInfo::decode(Decoder& d) {
-  auto s = d.begin_struct(1, "OsdInfo");
+  auto s = d.begin_struct(2, "OsdInfo");
   d.get(up);
   d.get(in_weight);
   d.get(addr);
@@ -25,7 +26,15 @@ void OsdInfo::decode(Decoder& d) {
   d.get(up_from);
   d.get(up_thru);
   d.get(down_at);
+  if (s.version >= 2) d.get(fullness);
   d.end_struct(s);
+}
+
+const char* osd_fullness_name(uint8_t bits) {
+  if (bits & kOsdFull) return "full";
+  if (bits & kOsdBackfillfull) return "backfillfull";
+  if (bits & kOsdNearfull) return "nearfull";
+  return "";
 }
 
 bool PoolInfo::operator==(const PoolInfo& o) const {
@@ -196,11 +205,12 @@ void OsdMap::decode(Decoder& d) {
 bool OsdMapIncremental::empty() const {
   return !new_crush && new_osds.empty() && removed_osds.empty() && new_pools.empty() &&
          removed_pools.empty() && !new_pool_max && new_pg_temp.empty() && new_primary_temp.empty() &&
-         new_upmap_items.empty() && !new_flags && !new_fsid;
+         new_upmap_items.empty() && !new_flags && !new_fsid && !new_nearfull_permille &&
+         !new_backfillfull_permille && !new_full_permille;
 }
 
 void OsdMapIncremental::encode(Encoder& e) const {
-  auto m = e.begin_struct(1, 1);
+  auto m = e.begin_struct(2, 1);
   e.put(epoch);
   e.put(modified_ns);
   e.put(new_crush);
@@ -214,11 +224,14 @@ void OsdMapIncremental::encode(Encoder& e) const {
   e.put(new_upmap_items);
   e.put(new_flags);
   e.put(new_fsid);
+  e.put(new_nearfull_permille);
+  e.put(new_backfillfull_permille);
+  e.put(new_full_permille);
   e.end_struct(m);
 }
 
 void OsdMapIncremental::decode(Decoder& d) {
-  auto s = d.begin_struct(1, "OsdMapIncremental");
+  auto s = d.begin_struct(2, "OsdMapIncremental");
   d.get(epoch);
   d.get(modified_ns);
   d.get(new_crush);
@@ -232,6 +245,11 @@ void OsdMapIncremental::decode(Decoder& d) {
   d.get(new_upmap_items);
   d.get(new_flags);
   d.get(new_fsid);
+  if (s.version >= 2) {
+    d.get(new_nearfull_permille);
+    d.get(new_backfillfull_permille);
+    d.get(new_full_permille);
+  }
   d.end_struct(s);
 }
 
@@ -281,6 +299,9 @@ Status OsdMap::apply(const OsdMapIncremental& inc) {
       next.overrides.pg_upmap_items[pg] = v;
   }
   if (inc.new_flags) next.flags = *inc.new_flags;
+  if (inc.new_nearfull_permille) next.nearfull_permille = *inc.new_nearfull_permille;
+  if (inc.new_backfillfull_permille) next.backfillfull_permille = *inc.new_backfillfull_permille;
+  if (inc.new_full_permille) next.full_permille = *inc.new_full_permille;
   CAIRN_RETURN_IF_ERROR(next.rebuild());
   *this = std::move(next);
   return {};

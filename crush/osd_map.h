@@ -38,10 +38,20 @@ struct OsdInfo {
   Epoch up_from = 0;      // epoch it was last marked up
   Epoch up_thru = 0;      // newest epoch in which it may have gone active as a primary
   Epoch down_at = 0;      // epoch it was last marked down
+  uint8_t fullness = 0;   // OsdFullness bits the monitors set from its reported usage
   bool operator==(const OsdInfo&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);
 };
+
+// How full an OSD's device is against the map's ratios (OsdInfo::fullness).
+enum OsdFullness : uint8_t {
+  kOsdNearfull = 1u << 0,      // a warning
+  kOsdBackfillfull = 1u << 1,  // no new backfill (misplaced copies) onto it
+  kOsdFull = 1u << 2,          // writes stop cluster-wide (kFlagFull)
+};
+// "nearfull", "backfillfull", "full" or "" (the most severe bit set).
+const char* osd_fullness_name(uint8_t bits);
 
 // Most PGs one pool may have: bounds per-pool work (listing, peering) and what a
 // corrupt or hostile map could make a daemon allocate.
@@ -130,6 +140,8 @@ struct OsdMapIncremental {
   std::map<PgId, std::vector<std::pair<ItemId, ItemId>>> new_upmap_items;  // empty: remove
   std::optional<uint32_t> new_flags;
   std::optional<std::string> new_fsid;
+  // v2: new capacity thresholds (permille), nearfull / backfillfull / full.
+  std::optional<uint32_t> new_nearfull_permille, new_backfillfull_permille, new_full_permille;
 
   bool empty() const;
   void encode(Encoder& e) const;

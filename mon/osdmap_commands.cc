@@ -165,6 +165,21 @@ void OsdMapService::osd_command(const MonCommand& cmd, ReplyFn done) {
         },
         "", std::move(done));
   }
+  if (sub == "set-nearfull-ratio" || sub == "set-backfillfull-ratio" || sub == "set-full-ratio") {
+    char* end = nullptr;
+    double r = a.size() == 1 ? std::strtod(a.at(0).c_str(), &end) : -1;
+    if (a.size() != 1 || end == a.at(0).c_str() || *end != '\0' || !(r >= 0 && r <= 1))
+      return reply_now(done, Status(Errc::kInvalid, "usage: osd " + sub + " <0..1>"));
+    auto permille = static_cast<uint32_t>(r * 1000 + 0.5);
+    return reply_after(
+        [sub, permille](const OsdMap&, OsdMapIncremental& inc) -> Status {
+          if (sub == "set-nearfull-ratio") inc.new_nearfull_permille = permille;
+          if (sub == "set-backfillfull-ratio") inc.new_backfillfull_permille = permille;
+          if (sub == "set-full-ratio") inc.new_full_permille = permille;
+          return {};
+        },
+        "", std::move(done));
+  }
   if (sub == "set" || sub == "unset") {
     if (a.size() != 1)
       return reply_now(done, Status(Errc::kInvalid, "usage: osd " + sub + " noup|nodown|noout|full"));
@@ -180,7 +195,7 @@ void OsdMapService::osd_command(const MonCommand& cmd, ReplyFn done) {
   }
   reply_now(done, Status(Errc::kInvalid, "unknown command 'osd " + sub +
                                              "' (tree, dump, stat, create, rm, out, in, down, reweight, set, "
-                                             "unset, crush, pool)"));
+                                             "unset, set-{nearfull,backfillfull,full}-ratio, crush, pool)"));
 }
 
 void OsdMapService::osd_crush_command(const MonCommand& cmd, ReplyFn done) {
@@ -239,8 +254,24 @@ void OsdMapService::osd_crush_command(const MonCommand& cmd, ReplyFn done) {
         },
         "", std::move(done));
   }
-  reply_now(done,
-            Status(Errc::kInvalid, "unknown command 'osd crush " + sub + "' (add-bucket, move, reweight)"));
+  if (sub == "rm") {
+    // osd crush rm <item>: a device leaves placement (its data moves elsewhere); a bucket must be empty.
+    if (a.size() != 1) return reply_now(done, Status(Errc::kInvalid, "usage: osd crush rm <item>"));
+    std::string item = a.at(0);
+    return reply_after(
+        [item](const OsdMap& m, OsdMapIncremental& inc) -> Status {
+          crush::CrushMap c = inc.new_crush ? *inc.new_crush : m.crush;
+          auto id = c.find_item(item);
+          if (!id) return error(Errc::kNotFound, "no crush item '" + item + "'");
+          CAIRN_RETURN_IF_ERROR(c.bucket(*id) ? c.remove_bucket(*id) : c.remove_device(*id));
+          CAIRN_RETURN_IF_ERROR(c.validate());
+          inc.new_crush = std::move(c);
+          return {};
+        },
+        "", std::move(done));
+  }
+  reply_now(done, Status(Errc::kInvalid,
+                         "unknown command 'osd crush " + sub + "' (add-bucket, move, reweight, rm)"));
 }
 
 void OsdMapService::pool_command(const MonCommand& cmd, ReplyFn done) {

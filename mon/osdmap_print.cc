@@ -1,4 +1,6 @@
 // Human tables and JSON for `osd tree`, `osd dump`, `osd stat`, `pg dump`, and health.
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "mon/osdmap_service.h"
@@ -89,8 +91,12 @@ std::string OsdMapService::dump(bool json) const {
                          {"addr", o.addr},
                          {"up_from", o.up_from},
                          {"up_thru", o.up_thru},
-                         {"down_at", o.down_at}});
+                         {"down_at", o.down_at},
+                         {"fullness", crush::osd_fullness_name(o.fullness)}});
   }
+  j["nearfull_ratio"] = map_.nearfull_permille / 1000.0;
+  j["backfillfull_ratio"] = map_.backfillfull_permille / 1000.0;
+  j["full_ratio"] = map_.full_permille / 1000.0;
   j["pools"] = nlohmann::json::array();
   for (const auto& [id, p] : map_.pools) {
     j["pools"].push_back({{"pool", id},
@@ -103,7 +109,11 @@ std::string OsdMapService::dump(bool json) const {
   if (json) return j.dump();
   std::string out = "epoch " + std::to_string(map_.epoch) + "\nfsid " + map_.fsid + "\nflags";
   for (auto& f : flags) out += " " + f;
-  out += "\n";
+  char ratios[96];
+  std::snprintf(ratios, sizeof ratios, "\nratios nearfull %.3f backfillfull %.3f full %.3f\n",
+                map_.nearfull_permille / 1000.0, map_.backfillfull_permille / 1000.0,
+                map_.full_permille / 1000.0);
+  out += ratios;
   for (const auto& [id, p] : map_.pools) {
     out += "pool " + std::to_string(id) + " '" + p.name + "' size " + std::to_string(p.placement.size) +
            " min_size " + std::to_string(p.min_size) + " pg_num " + std::to_string(p.placement.pg_num) +
@@ -112,7 +122,8 @@ std::string OsdMapService::dump(bool json) const {
   for (const auto& [id, o] : map_.osds) {
     out += "osd." + std::to_string(id) + (o.up ? " up  " : " down") + (o.in_weight ? " in " : " out") +
            " weight " + weight_str(o.in_weight) + " up_from " + std::to_string(o.up_from) + " up_thru " +
-           std::to_string(o.up_thru) + " down_at " + std::to_string(o.down_at) + " " + o.addr + "\n";
+           std::to_string(o.up_thru) + " down_at " + std::to_string(o.down_at) + " " + o.addr +
+           (o.fullness ? std::string(" ") + crush::osd_fullness_name(o.fullness) : "") + "\n";
   }
   return out;
 }

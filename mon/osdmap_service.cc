@@ -222,6 +222,30 @@ void OsdMapService::tick(uint64_t now_ms, std::vector<KvTxn>& /*out*/) {
         });
     if (!st.ok()) full_change_pending_ = false;
   }
+  // Per-OSD nearfull / backfillfull / full bits follow the reported usage (one change at a time).
+  if (!fullness_change_pending_) {
+    std::map<int32_t, uint8_t> changed;
+    for (const auto& [id, bits] : pg_stats_.fullness(map_))
+      if (const crush::OsdInfo* oi = map_.osd(id); oi && oi->fullness != bits) changed[id] = bits;
+    if (!changed.empty()) {
+      fullness_change_pending_ = true;
+      Status st = change(
+          [changed](const OsdMap& m, OsdMapIncremental& inc) -> Status {
+            for (const auto& [id, bits] : changed) {
+              if (!m.exists(id)) continue;
+              crush::OsdInfo info = inc.new_osds.count(id) ? inc.new_osds[id] : *m.osd(id);
+              if (bits & ~info.fullness)
+                CAIRN_LOG(kWarn, kMon) << "osdmap: osd usage crossed a ratio" << log::kv("osd", id)
+                                       << log::kv("now", crush::osd_fullness_name(bits));
+              info.fullness = bits;
+              inc.new_osds[id] = info;
+            }
+            return {};
+          },
+          [this](Status) { fullness_change_pending_ = false; });
+      if (!st.ok()) fullness_change_pending_ = false;
+    }
+  }
   OsdFailureDetector::View view;
   for (const auto& [id, info] : map_.osds) {
     if (info.up) view.up.insert(id);

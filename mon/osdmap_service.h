@@ -114,6 +114,7 @@ class OsdMapService final : public Service {
   // when none does (only if it was set that way: an operator's `osd set full` stays).
   bool auto_full_ = false;
   bool full_change_pending_ = false;
+  bool fullness_change_pending_ = false;
 };
 
 }  // namespace cairn::mon

@@ -69,8 +69,22 @@ bool PgStatsTable::any_full(const crush::OsdMap& map) const {
   return false;
 }
 
+std::map<int32_t, uint8_t> PgStatsTable::fullness(const crush::OsdMap& map) const {
+  std::map<int32_t, uint8_t> out;
+  for (const auto& [id, u] : osds_) {
+    if (!map.exists(id) || u.total == 0) continue;
+    uint64_t permille = u.used * 1000 / u.total;
+    uint8_t bits = 0;
+    if (permille >= map.nearfull_permille) bits |= crush::kOsdNearfull;
+    if (permille >= map.backfillfull_permille) bits |= crush::kOsdBackfillfull;
+    if (permille >= map.full_permille) bits |= crush::kOsdFull;
+    out[id] = bits;
+  }
+  return out;
+}
+
 void PgStatsTable::health(const crush::OsdMap& map, uint64_t now_ms, std::vector<HealthCheck>& out) const {
-  std::vector<std::string> degraded, stale_pgs, inconsistent, nearfull, full;
+  std::vector<std::string> degraded, stale_pgs, inconsistent, nearfull, backfillfull, full, toofull;
   for (const auto& [pg, e] : pgs_) {
     if (!map.pool(pg.pool)) continue;
     bool is_stale = stale(pg, e, map, now_ms);
@@ -81,6 +95,7 @@ void PgStatsTable::health(const crush::OsdMap& map, uint64_t now_ms, std::vector
       degraded.push_back(line);
     if ((e.stat.state & msg::kPgInconsistent) && inconsistent.size() < kMaxDetail)
       inconsistent.push_back(line);
+    if ((e.stat.state & msg::kPgBackfillToofull) && toofull.size() < kMaxDetail) toofull.push_back(line);
   }
   for (const auto& [id, u] : osds_) {
     if (!map.exists(id) || u.total == 0) continue;
@@ -88,6 +103,8 @@ void PgStatsTable::health(const crush::OsdMap& map, uint64_t now_ms, std::vector
     std::string line = "osd." + std::to_string(id) + " is " + std::to_string(permille / 10) + "% full";
     if (permille >= map.full_permille)
       full.push_back(line);
+    else if (permille >= map.backfillfull_permille)
+      backfillfull.push_back(line);
     else if (permille >= map.nearfull_permille)
       nearfull.push_back(line);
   }
@@ -99,6 +116,8 @@ void PgStatsTable::health(const crush::OsdMap& map, uint64_t now_ms, std::vector
   add("PG_STALE", HealthSeverity::kWarn, "pgs stale (primary silent or changed)", stale_pgs);
   add("PG_INCONSISTENT", HealthSeverity::kErr, "pgs inconsistent (scrub found damage)", inconsistent);
   add("OSD_NEARFULL", HealthSeverity::kWarn, "osds near full", nearfull);
+  add("OSD_BACKFILLFULL", HealthSeverity::kWarn, "osds too full to backfill onto", backfillfull);
+  add("PG_BACKFILL_FULL", HealthSeverity::kWarn, "pgs wait for an OSD too full to backfill onto", toofull);
   add("OSD_FULL", HealthSeverity::kErr, "osds full", full);
 }
 

@@ -41,6 +41,8 @@ class PgStatsTable {
   void health(const crush::OsdMap& map, uint64_t now_ms, std::vector<HealthCheck>& out) const;
   // Some existing OSD reports usage at or above the map's full ratio.
   bool any_full(const crush::OsdMap& map) const;
+  // OsdFullness bits of every OSD that reported usage, against the map's ratios.
+  std::map<int32_t, uint8_t> fullness(const crush::OsdMap& map) const;
 
  private:
   struct Entry {

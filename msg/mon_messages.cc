@@ -182,12 +182,19 @@ void OsdPgTempMsg::decode(Decoder& d) {
 
 std::string pg_state_string(uint32_t bits) {
   static const std::pair<uint32_t, const char*> kNames[] = {
-      {kPgActive, "active"},           {kPgClean, "clean"},
-      {kPgPeering, "peering"},         {kPgDown, "down"},
-      {kPgIncomplete, "incomplete"},   {kPgDegraded, "degraded"},
-      {kPgUndersized, "undersized"},   {kPgRemapped, "remapped"},
-      {kPgRecovering, "recovering"},   {kPgBackfillWait, "backfill_wait"},
-      {kPgBackfilling, "backfilling"}, {kPgInconsistent, "inconsistent"},
+      {kPgActive, "active"},
+      {kPgClean, "clean"},
+      {kPgPeering, "peering"},
+      {kPgDown, "down"},
+      {kPgIncomplete, "incomplete"},
+      {kPgDegraded, "degraded"},
+      {kPgUndersized, "undersized"},
+      {kPgRemapped, "remapped"},
+      {kPgRecovering, "recovering"},
+      {kPgBackfillWait, "backfill_wait"},
+      {kPgBackfilling, "backfilling"},
+      {kPgBackfillToofull, "backfill_toofull"},
+      {kPgInconsistent, "inconsistent"},
   };
   std::string out;
   for (const auto& [bit, name] : kNames) {

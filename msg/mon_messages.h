@@ -149,6 +149,7 @@ enum PgStateBit : uint32_t {
   kPgIncomplete = 1u << 9,
   kPgInconsistent = 1u << 10,
   kPgUndersized = 1u << 11,
+  kPgBackfillToofull = 1u << 12,  // a backfill target is over the backfillfull ratio
 };
 // "active+clean"; "unknown" for 0.
 std::string pg_state_string(uint32_t bits);

@@ -299,7 +299,7 @@ void PgInfoMsg::decode(Decoder& d) {
 }
 
 void PgScanMsg::encode(Encoder& e) const {
-  auto m = e.begin_struct(2, 1);
+  auto m = e.begin_struct(3, 1);
   e.put(pool);
   e.put(pg_seed);
   e.put(map_epoch);
@@ -317,11 +317,12 @@ void PgScanMsg::encode(Encoder& e) const {
   e.put(sizes);
   e.put(attr_digests);
   e.put(data_digests);
+  e.put(background);
   e.end_struct(m);
 }
 
 void PgScanMsg::decode(Decoder& d) {
-  auto s = d.begin_struct(2, "PgScanMsg");
+  auto s = d.begin_struct(3, "PgScanMsg");
   d.get(pool);
   d.get(pg_seed);
   d.get(map_epoch);
@@ -341,6 +342,7 @@ void PgScanMsg::decode(Decoder& d) {
     d.get(attr_digests);
     d.get(data_digests);
   }
+  if (s.version >= 3) d.get(background);
   d.end_struct(s);
 }
 

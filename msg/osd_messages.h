@@ -324,6 +324,9 @@ struct PgScanMsg {
   std::vector<uint64_t> sizes;
   std::vector<uint64_t> attr_digests;
   std::vector<uint64_t> data_digests;  // deep: data and omap; ~0 when the read failed
+  // v3: the query starts a background backfill (misplaced copies): a target over
+  // its backfillfull ratio refuses it with -ENOSPC.
+  bool background = false;
   bool operator==(const PgScanMsg&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);

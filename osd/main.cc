@@ -46,7 +46,10 @@ cairn::Config options() {
       .define("osd_recovery_max_active", OptType::kInt, "2", "background backfill pushes in flight per PG")
       .define("osd_recovery_sleep", OptType::kDuration, "30ms",
               "pause after each background push of a PG that is not degraded (client latency over "
-              "rebalancing speed)");
+              "rebalancing speed)")
+      .define("osd_recovery_max_bytes", OptType::kSize, "0",
+              "bytes per second this OSD sends for misplaced copies (backfill), 0: no cap; "
+              "degraded copies are never slowed");
   return c;
 }
 
@@ -102,6 +105,7 @@ int main(int argc, char** argv) {
   o.recovery_max_active =
       static_cast<uint32_t>(std::clamp<int64_t>(c.get_int("osd_recovery_max_active"), 1, 64));
   o.recovery_sleep_ms = static_cast<uint32_t>(c.get_duration_ms("osd_recovery_sleep"));
+  o.recovery_max_bytes = c.get_size("osd_recovery_max_bytes");
   if (o.mon_host.empty()) return fail(cairn::error(cairn::Errc::kInvalid, "no monitors: set mon_host"));
   std::signal(SIGPIPE, SIG_IGN);
   cairn::asio::io_context io;

@@ -55,6 +55,7 @@ struct OsdOptions {
   uint64_t recovery_max_log_entries = 100;                    // further behind: backfilled in the background
   uint32_t recovery_max_active = 2;                           // background pushes in flight per PG
   uint32_t recovery_sleep_ms = 30;  // pause after each background push (not degraded)
+  uint64_t recovery_max_bytes = 0;  // bytes/s of background pushes, split over the shards (0: no cap)
 };
 
 class Shard;
@@ -97,6 +98,7 @@ class OsdDaemon {
   // Background backfills running on this OSD, bounded by osd_max_backfills.
   bool reserve_backfill();
   const OsdOptions& options() const { return opts_; }
+  size_t num_shards() const { return shards_.size(); }
   void release_backfill();
   std::chrono::milliseconds scrub_interval(bool deep) const {
     return std::chrono::milliseconds(deep ? opts_.deep_scrub_interval_ms : opts_.scrub_interval_ms);

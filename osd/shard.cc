@@ -154,6 +154,21 @@ std::chrono::milliseconds Shard::recovery_sleep() const {
   return std::chrono::milliseconds(osd_.options().recovery_sleep_ms);
 }
 
+std::chrono::milliseconds Shard::recovery_charge(uint64_t bytes) {
+  uint64_t cap = osd_.options().recovery_max_bytes;
+  if (cap == 0) return std::chrono::milliseconds(0);
+  double rate = static_cast<double>(cap) / std::max<size_t>(1, osd_.num_shards());  // bytes/s
+  uint64_t now = now_ns();
+  if (recovery_refilled_ns_ == 0) recovery_refilled_ns_ = now;
+  // At most a tenth of a second's worth saved up: bursts stay short.
+  recovery_tokens_ =
+      std::min(rate / 10, recovery_tokens_ + rate * static_cast<double>(now - recovery_refilled_ns_) / 1e9);
+  recovery_refilled_ns_ = now;
+  recovery_tokens_ -= static_cast<double>(bytes);
+  if (recovery_tokens_ >= 0) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(static_cast<int64_t>(-recovery_tokens_ / rate * 1000) + 1);
+}
+
 void Shard::release_backfill() { osd_.release_backfill(); }
 
 bool Shard::park(const msg::ConnectionRef& conn, msg::Message& m, int32_t from, int64_t pool) {

@@ -63,6 +63,7 @@ class Shard final : public pg::PgHost {
   uint64_t recovery_max_log_entries() const override;
   size_t recovery_max_active() const override;
   std::chrono::milliseconds recovery_sleep() const override;
+  std::chrono::milliseconds recovery_charge(uint64_t bytes) override;
   void release_backfill() override;
   std::chrono::milliseconds scrub_interval(bool deep) const override;
   void read_async(const store::CollectionId& cid, const store::ObjectId& oid, uint64_t off, uint64_t len,
@@ -92,6 +93,9 @@ class Shard final : public pg::PgHost {
   std::unique_ptr<store::UringDevice> ring_;
   std::unique_ptr<asio::posix::stream_descriptor> ring_fd_;
   void arm_ring();
+  // osd_recovery_max_bytes / shards: a token bucket (negative: in debt) refilled with time.
+  double recovery_tokens_ = 0;
+  uint64_t recovery_refilled_ns_ = 0;
 };
 
 // Which shard a PG lives on.

@@ -137,16 +137,19 @@ void ReplicatedPg::start_backfill(int32_t target, uint32_t epoch, std::optional<
     for (const auto& [tid, w] : in_flight_) backfill_->dirty.insert(w->oid);
   if (target_lu && plan_from_log(*target_lu)) {
     // Recovery: only what the log says changed since the target's last_update.
-    backfill_->scanned = true;
     backfill_->log_based = true;
     CAIRN_LOG(kInfo, kOsd) << "pg recovery from the log" << log::kv("pg", cid_.to_string())
                            << log::kv("target", target) << log::kv("since", target_lu->to_string())
                            << log::kv("push", backfill_->to_push.size())
                            << log::kv("remove", backfill_->to_remove.size());
+    // A background copy asks the target first (a one-object scan): it refuses when
+    // it is over its backfillfull ratio.
+    if (background) return start_scan(1);
+    backfill_->scanned = true;
     backfill_push_all();
     return;
   }
-  start_scan();
+  start_scan(kScanPage);
 }
 
 void ReplicatedPg::start_backfill_list(int32_t target, const std::set<store::ObjectId>& objs, bool final) {
@@ -164,18 +167,20 @@ void ReplicatedPg::start_backfill_list(int32_t target, const std::set<store::Obj
   backfill_push_all();
 }
 
-void ReplicatedPg::start_scan() {
+void ReplicatedPg::start_scan(uint32_t max) {
   int32_t target = backfill_->target;
   uint32_t epoch = backfill_->epoch;
-  CAIRN_LOG(kInfo, kOsd) << "pg backfill start" << log::kv("pg", cid_.to_string())
-                         << log::kv("target", target);
+  if (!backfill_->log_based)
+    CAIRN_LOG(kInfo, kOsd) << "pg backfill start" << log::kv("pg", cid_.to_string())
+                           << log::kv("target", target);
   msg::PgScanMsg q;
   q.pool = id_.pool;
   q.pg_seed = id_.seed;
   q.map_epoch = epoch;
   q.scan_tid = backfill_->scan_tid;
-  q.max = kScanPage;
+  q.max = max;
   q.result = host_.whoami();  // a query carries the asking OSD's id here
+  q.background = backfill_->background;
   send_msg(target, msg::kMsgPgScan, q);
 }
 
@@ -191,6 +196,13 @@ void ReplicatedPg::handle_scan(const msg::PgScanMsg& in, int32_t from) {
   r.result = 0;
   r.objects.clear();
   r.versions.clear();
+  if (in.background && map_ && host_.store_full(map_->backfillfull_permille)) {
+    // Misplaced copies wait while this OSD is over its backfillfull ratio (the
+    // monitors' flag may lag its usage); degraded ones are never refused here.
+    r.result = -ENOSPC;
+    r.at_end = true;
+    return send_msg(in.result, msg::kMsgPgScan, r);
+  }
   store::ObjectId start{in.start.hash, in.start.nspace, in.start.name, 0};
   auto page = host_.store().list_objects(cid_, start, std::clamp<uint32_t>(in.max, 1, 4096));
   if (!page.ok()) {
@@ -217,8 +229,16 @@ void ReplicatedPg::handle_scan(const msg::PgScanMsg& in, int32_t from) {
 void ReplicatedPg::backfill_scan_reply(const msg::PgScanMsg& r) {
   if (!backfill_ || r.scan_tid != backfill_->scan_tid || backfill_->scanned) return;
   Backfill& b = *backfill_;
+  if (r.result == -ENOSPC)
+    return backfill_done(
+        Status(Errc::kNoSpace, "osd." + std::to_string(b.target) + " is too full to backfill"));
   if (r.result != 0)
     return backfill_done(Status(Errc::kIo, "scan failed on osd." + std::to_string(b.target)));
+  if (b.background) toofull_ = false;  // the target took it
+  if (b.log_based) {                   // the target agreed to a copy planned from the log
+    b.scanned = true;
+    return backfill_push_all();
+  }
   for (size_t i = 0; i < r.objects.size() && i < r.versions.size(); ++i) {
     const auto& c = r.objects[i];
     b.remote[store::ObjectId{c.hash, c.nspace, c.name, store::kHeadSnap}] =
@@ -262,8 +282,8 @@ void ReplicatedPg::backfill_scan_reply(const msg::PgScanMsg& r) {
   backfill_push_all();
 }
 
-Status ReplicatedPg::push_object(int32_t target, const store::ObjectId& oid, uint64_t rep_tid,
-                                 uint32_t epoch) {
+Status ReplicatedPg::push_object(int32_t target, const store::ObjectId& oid, uint64_t rep_tid, uint32_t epoch,
+                                 uint64_t* bytes) {
   auto& st = host_.store();
   store::Transaction t;
   // Recreate the object whole: touch so the remove always finds it.
@@ -271,6 +291,7 @@ Status ReplicatedPg::push_object(int32_t target, const store::ObjectId& oid, uin
   t.remove(cid_, oid);
   t.touch(cid_, oid);
   CAIRN_ASSIGN_OR_RETURN(auto data, st.read(cid_, oid, 0, 0));
+  if (bytes) *bytes = data.size();
   if (!data.empty()) t.write(cid_, oid, 0, std::move(data));
   CAIRN_ASSIGN_OR_RETURN(auto attrs, st.getattrs(cid_, oid));
   if (!attrs.empty()) t.setattrs(cid_, oid, std::move(attrs));
@@ -311,9 +332,10 @@ void ReplicatedPg::backfill_push_all() {
   // Background copies (misplaced, not degraded) yield to clients: fewer in flight.
   size_t window = b.background ? std::max<size_t>(1, host_.recovery_max_active()) : kMaxPushesInFlight;
   while (b.next_push < b.to_push.size() && b.pending.size() < window) {
-    uint64_t tid = next_rep_tid_++;
-    Status st = push_object(b.target, b.to_push[b.next_push++], tid, b.epoch);
+    uint64_t tid = next_rep_tid_++, bytes = 0;
+    Status st = push_object(b.target, b.to_push[b.next_push++], tid, b.epoch, &bytes);
     if (!st.ok()) return backfill_done(st);
+    if (b.background) (void)host_.recovery_charge(bytes);  // osd_recovery_max_bytes
     b.pending.insert(tid);
   }
   if (b.next_push < b.to_push.size() || !b.pending.empty()) return;
@@ -365,12 +387,22 @@ void ReplicatedPg::backfill_done(Status st) {
 void ReplicatedPg::background_done(const Backfill& b, Status st) {
   if (b.epoch != interval_start_ || !is_primary() || state_ != State::kActive) return;
   if (!st.ok()) {
-    CAIRN_LOG(kWarn, kOsd) << "pg background backfill failed" << log::kv("pg", cid_.to_string())
-                           << log::kv("target", b.target) << log::kv("error", st.to_string());
+    if (st.code() == Errc::kNoSpace) {
+      // The target has no room for misplaced copies: wait (without the reservation) until it does.
+      if (!toofull_)
+        CAIRN_LOG(kInfo, kOsd) << "pg backfill target too full: waiting" << log::kv("pg", cid_.to_string())
+                               << log::kv("target", b.target);
+      toofull_ = true;
+      release_reservation();
+    } else {
+      CAIRN_LOG(kWarn, kOsd) << "pg background backfill failed" << log::kv("pg", cid_.to_string())
+                             << log::kv("target", b.target) << log::kv("error", st.to_string());
+    }
     if (b.final) release_held_writes();
     remap_tick();  // tries again
     return;
   }
+  toofull_ = false;
   if (b.final) {
     synced_.insert(b.target);
   } else if (!b.dirty.empty() && b.passes < 3) {

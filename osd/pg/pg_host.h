@@ -70,6 +70,12 @@ class PgHost {
   // (only while the PG is not degraded).
   virtual size_t recovery_max_active() const { return 2; }
   virtual std::chrono::milliseconds recovery_sleep() const { return std::chrono::milliseconds(0); }
+  // Bandwidth of background (misplaced) pushes: charges `bytes` just sent and says
+  // how long to wait before the next one (zero while within osd_recovery_max_bytes).
+  virtual std::chrono::milliseconds recovery_charge(uint64_t bytes) {
+    (void)bytes;
+    return std::chrono::milliseconds(0);
+  }
   virtual void release_backfill() {}
 };
 

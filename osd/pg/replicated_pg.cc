@@ -173,6 +173,7 @@ void ReplicatedPg::start_interval() {
   synced_.clear();
   holding_writes_ = false;  // held writes are in waiting_active_: handled below
   backfill_wait_ = false;
+  toofull_ = false;
   release_reservation();
   bool in_acting = std::find(acting_.begin(), acting_.end(), host_.whoami()) != acting_.end();
   CAIRN_LOG(kDebug, kOsd) << "pg new interval" << log::kv("pg", cid_.to_string())
@@ -503,6 +504,21 @@ void ReplicatedPg::check_remapped() {
     release_reservation();
     return;
   }
+  // A target over its backfillfull ratio gets no more copies: the PG stays remapped
+  // on its complete copies (backfill_toofull) until it has room again.
+  for (int32_t t : targets) {
+    const crush::OsdInfo* oi = map_->osd(t);
+    if (synced_.count(t) || !(oi->fullness & (crush::kOsdBackfillfull | crush::kOsdFull))) continue;
+    if (!toofull_)
+      CAIRN_LOG(kInfo, kOsd) << "pg backfill target too full: waiting" << log::kv("pg", cid_.to_string())
+                             << log::kv("target", t);
+    toofull_ = true;
+    backfill_wait_ = false;
+    if (holding_writes_) release_held_writes();
+    release_reservation();
+    remap_tick();
+    return;
+  }
   for (int32_t t : targets) {
     if (copied_.count(t) || synced_.count(t)) continue;
     if (!reserved_) {
@@ -638,7 +654,9 @@ void ReplicatedPg::handle_rep_reply(const msg::RepOpReplyMsg& r) {
     // Misplaced copies (the acting set is whole) yield to clients; degraded ones do not.
     const crush::PoolInfo* pool = map_ ? map_->pool(id_.pool) : nullptr;
     bool degraded = pool && acting_.size() < pool->placement.size;
-    auto pause = degraded ? std::chrono::milliseconds(0) : host_.recovery_sleep();
+    // The pause is osd_recovery_sleep, or longer while over osd_recovery_max_bytes.
+    auto pause =
+        degraded ? std::chrono::milliseconds(0) : std::max(host_.recovery_sleep(), host_.recovery_charge(0));
     if (!backfill_->background || pause.count() == 0 || !backfill_->error.ok()) {
       backfill_push_all();
       return;
@@ -676,7 +694,9 @@ msg::PgStatEntry ReplicatedPg::stats() const {
       if (undersized) s.degraded_objects = objects_ * (size - acting_.size());
       if (up_ != acting_) {
         s.state |= msg::kPgRemapped;
-        if (backfill_ && backfill_->background)
+        if (toofull_)
+          s.state |= msg::kPgBackfillToofull;
+        else if (backfill_ && backfill_->background)
           s.state |= msg::kPgBackfilling;
         else if (backfill_wait_)
           s.state |= msg::kPgBackfillWait;

@@ -159,7 +159,7 @@ class ReplicatedPg {
                       bool background = false);
   // A background pass over just `objs` (the last one, with writes held, if `final`).
   void start_backfill_list(int32_t target, const std::set<store::ObjectId>& objs, bool final);
-  void start_scan();
+  void start_scan(uint32_t max);
   bool plan_from_log(Eversion lu);
   void background_done(const Backfill& b, Status st);
   // ---- remapped PGs (pg_temp) ----
@@ -178,7 +178,9 @@ class ReplicatedPg {
   void backfill_scan_reply(const msg::PgScanMsg& scan);
   void backfill_push_all();
   void backfill_done(Status st);
-  Status push_object(int32_t target, const store::ObjectId& oid, uint64_t rep_tid, uint32_t epoch);
+  // Sends `oid` whole to `target`; `bytes` (if set) gets the data size sent.
+  Status push_object(int32_t target, const store::ObjectId& oid, uint64_t rep_tid, uint32_t epoch,
+                     uint64_t* bytes = nullptr);
 
   PgHost& host_;
   crush::PgId id_;
@@ -215,6 +217,7 @@ class ReplicatedPg {
   bool reserved_ = false;
   bool remap_ticking_ = false;
   bool backfill_wait_ = false;
+  bool toofull_ = false;     // a backfill target is over its backfillfull ratio: waits
   uint32_t temp_asked_ = 0;  // interval in which a pg_temp was last asked for, and when
   uint64_t temp_asked_ns_ = 0;
   bool down_ = false;  // peering waits for a copy of an earlier interval (all down)

@@ -45,15 +45,8 @@ Status OsdCluster::start_osd(int i) {
     if (m.exit_code != 0) return Status(Errc::kInternal, "osd mkfs: " + m.err);
     made_[i] = true;
   }
-  std::vector<std::string> args{bin,
-                                "--id",
-                                std::to_string(i),
-                                "--data",
-                                osd_dir(i),
-                                "--mon-host",
-                                mons.mon_host(),
-                                "--crush-host",
-                                "host" + std::to_string(i)};
+  std::vector<std::string> args{bin,          "--id",          std::to_string(i), "--data",  osd_dir(i),
+                                "--mon-host", mons.mon_host(), "--crush-host",    host_of(i)};
   args.insert(args.end(), osd_args_.begin(), osd_args_.end());
   osd_pids_[i] = spawn_process(args, osd_log(i));
   return osd_pids_[i] > 0 ? Status() : Status(Errc::kInternal, "fork failed");
@@ -102,6 +95,31 @@ bool OsdCluster::wait_osd_state(int i, bool up, std::chrono::milliseconds timeou
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
   return false;
+}
+
+int OsdCluster::pgs_with(const std::string& word) const {
+  auto d = nlohmann::json::parse(mons.cli({"pg", "dump"}, true).out, nullptr, false);
+  if (d.is_discarded() || !d.contains("pgs")) return -1;
+  int n = 0;
+  for (const auto& p : d["pgs"])
+    if (p.value("state", "").find(word) != std::string::npos) ++n;
+  return n;
+}
+
+std::string OsdCluster::copies_differ() const {
+  auto d = nlohmann::json::parse(mons.cli({"pg", "dump"}, true).out, nullptr, false);
+  if (d.is_discarded() || !d.contains("pgs")) return "pg dump failed";
+  for (const auto& p : d["pgs"]) {
+    std::string pgid = p.value("pgid", ""), first;
+    for (int osd : p["acting"].get<std::vector<int>>()) {
+      auto dump = nlohmann::json::parse(osd_admin(osd, "dump-objects " + pgid + " --digest"), nullptr, false);
+      if (dump.is_discarded()) return "pg " + pgid + ": osd." + std::to_string(osd) + " did not answer";
+      std::string objs = dump["objects"].dump();
+      if (first.empty()) first = objs;
+      if (objs != first) return "pg " + pgid + ": osd." + std::to_string(osd) + " differs";
+    }
+  }
+  return "";
 }
 
 Status OsdCluster::create_pool(const std::string& name, int pg_num, int size, int min_size) const {

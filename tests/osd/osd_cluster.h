@@ -28,6 +28,16 @@ class OsdCluster {
     made_.push_back(false);
     return num_osds() - 1;
   }
+  // The CRUSH host osd.i registers under (default "host<i>"); set before it first starts.
+  void set_host(int i, std::string host) {
+    if (hosts_.size() <= static_cast<size_t>(i)) hosts_.resize(static_cast<size_t>(i) + 1);
+    hosts_[static_cast<size_t>(i)] = std::move(host);
+  }
+  std::string host_of(int i) const {
+    return static_cast<size_t>(i) < hosts_.size() && !hosts_[static_cast<size_t>(i)].empty()
+               ? hosts_[static_cast<size_t>(i)]
+               : "host" + std::to_string(i);
+  }
   void kill9_osd(int i);
   void stop_osd(int i);
   bool osd_running(int i) const { return osd_pids_[i] > 0; }
@@ -40,6 +50,11 @@ class OsdCluster {
   bool wait_clean(std::chrono::milliseconds timeout) const;
   // Polls `cairn osd dump` until osd.i is up (or down).
   bool wait_osd_state(int i, bool up, std::chrono::milliseconds timeout) const;
+  // PGs whose state (`cairn pg dump`) contains `word`; -1 if the dump fails.
+  int pgs_with(const std::string& word) const;
+  // Compares every PG's objects (names, versions, sizes, data digests) across its
+  // acting OSDs: "" when all agree, else the first difference.
+  std::string copies_differ() const;
   // Creates a replicated pool.
   Status create_pool(const std::string& name, int pg_num, int size, int min_size = 0) const;
 
@@ -50,6 +65,7 @@ class OsdCluster {
   std::string device_size_;
   std::vector<pid_t> osd_pids_;
   std::vector<bool> made_;
+  std::vector<std::string> hosts_;
 };
 
 }  // namespace cairn::test

@@ -119,9 +119,20 @@ TEST(OsdMap, EncodeRoundTripAndGarbage) {
   inc.epoch = 2;
   inc.new_flags = kFlagNoOut;
   inc.new_osds[6] = OsdInfo{false, 0, "", 42};
+  inc.new_osds[6].fullness = kOsdBackfillfull | kOsdNearfull;
+  inc.new_backfillfull_permille = 500;
   auto ri = decode_from<OsdMapIncremental>(encode_to_buffer(inc));
   ASSERT_TRUE(ri.ok());
   EXPECT_EQ(*ri->new_flags, static_cast<uint32_t>(kFlagNoOut));
+  EXPECT_EQ(ri->new_osds.at(6).fullness, kOsdBackfillfull | kOsdNearfull);
+  EXPECT_STREQ(osd_fullness_name(ri->new_osds.at(6).fullness), "backfillfull");
+  ASSERT_TRUE(ri->new_backfillfull_permille.has_value());
+  EXPECT_FALSE(ri->new_full_permille.has_value());
+  OsdMap next = m;
+  ASSERT_TRUE(next.apply(*ri).ok());
+  EXPECT_EQ(next.backfillfull_permille, 500u);
+  EXPECT_EQ(next.full_permille, m.full_permille);
+  EXPECT_EQ(next.osd(6)->fullness, kOsdBackfillfull | kOsdNearfull);
   SeededRandom rng(3);
   for (int i = 0; i < 3000; ++i) {
     std::string s = bytes;
