@@ -257,7 +257,7 @@ void OsdPingMsg::decode(Decoder& d) {
 }
 
 void PgInfoMsg::encode(Encoder& e) const {
-  auto m = e.begin_struct(3, 1);
+  auto m = e.begin_struct(4, 1);
   e.put(pool);
   e.put(pg_seed);
   e.put(map_epoch);
@@ -273,11 +273,15 @@ void PgInfoMsg::encode(Encoder& e) const {
   e.put(log_first_epoch);
   e.put(log_first);
   e.put(log_complete);
+  e.put(has_missing);
+  e.put(last_complete_epoch);
+  e.put(last_complete);
+  e.put(recovered);
   e.end_struct(m);
 }
 
 void PgInfoMsg::decode(Decoder& d) {
-  auto s = d.begin_struct(3, "PgInfoMsg");
+  auto s = d.begin_struct(4, "PgInfoMsg");
   d.get(pool);
   d.get(pg_seed);
   d.get(map_epoch);
@@ -294,6 +298,12 @@ void PgInfoMsg::decode(Decoder& d) {
     d.get(log_first_epoch);
     d.get(log_first);
     d.get(log_complete);
+  }
+  if (s.version >= 4) {
+    d.get(has_missing);
+    d.get(last_complete_epoch);
+    d.get(last_complete);
+    d.get(recovered);
   }
   d.end_struct(s);
 }

@@ -285,6 +285,13 @@ struct PgInfoMsg {
   uint32_t log_first_epoch = 0;
   uint64_t log_first = 0;
   bool log_complete = false;
+  // v4: the sender's copy may lack objects named in its log after last_complete
+  // (it went active while being recovered); `recovered`: primary -> replica, every
+  // object is in now.
+  bool has_missing = false;
+  uint32_t last_complete_epoch = 0;
+  uint64_t last_complete = 0;
+  bool recovered = false;
   bool operator==(const PgInfoMsg&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);

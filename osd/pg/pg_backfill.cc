@@ -83,11 +83,14 @@ msg::PgInfoMsg ReplicatedPg::my_info(uint32_t epoch) const {
   }
   // Versions count from 1: a log whose oldest entry is the first write holds all history.
   m.log_complete = log_.empty() ? info_.last_update.is_zero() : log_.entries().front().version.version == 1;
+  m.has_missing = info_.has_missing;
+  m.last_complete_epoch = info_.last_complete.epoch;
+  m.last_complete = info_.last_complete.version;
   return m;
 }
 
 bool ReplicatedPg::log_covers(const msg::PgInfoMsg& copy, const msg::PgInfoMsg& auth) {
-  Eversion have{copy.last_update_epoch, copy.last_update};
+  Eversion have = ReplicatedPg::have(copy);
   Eversion head{auth.last_update_epoch, auth.last_update};
   if (have == head) return true;
   if (have > head) return false;  // divergent beyond the head: only a scan sorts it out
@@ -95,9 +98,8 @@ bool ReplicatedPg::log_covers(const msg::PgInfoMsg& copy, const msg::PgInfoMsg& 
   return Eversion{auth.log_first_epoch, auth.log_first} <= have;
 }
 
-bool ReplicatedPg::plan_from_log(Eversion lu) {
-  Backfill& b = *backfill_;
-  if (lu > log_.head()) return false;
+std::optional<std::set<store::ObjectId>> ReplicatedPg::log_objects_since(Eversion lu) const {
+  if (lu > log_.head()) return std::nullopt;
   if (lu != log_.head()) {
     const auto& es = log_.entries();
     bool from_start = lu.is_zero() && !es.empty() && es.front().version.version == 1;
@@ -105,11 +107,18 @@ bool ReplicatedPg::plan_from_log(Eversion lu) {
                                [](const LogEntry& e, const Eversion& v) { return e.version < v; });
     // The target's newest entry must be in this log (else it has entries this
     // history lacks: divergent, rolled back only by a scan).
-    if (!from_start && (it == es.end() || it->version != lu)) return false;
+    if (!from_start && (it == es.end() || it->version != lu)) return std::nullopt;
   }
   std::set<store::ObjectId> objs;
   for (const auto& e : log_.entries_after(lu)) objs.insert(e.oid);
-  for (const auto& o : objs) (host_.store().stat(cid_, o).ok() ? b.to_push : b.to_remove).push_back(o);
+  return objs;
+}
+
+bool ReplicatedPg::plan_from_log(Eversion lu) {
+  Backfill& b = *backfill_;
+  auto objs = log_objects_since(lu);
+  if (!objs) return false;
+  for (const auto& o : *objs) (host_.store().stat(cid_, o).ok() ? b.to_push : b.to_remove).push_back(o);
   return true;
 }
 
@@ -284,8 +293,15 @@ void ReplicatedPg::backfill_scan_reply(const msg::PgScanMsg& r) {
 
 Status ReplicatedPg::push_object(int32_t target, const store::ObjectId& oid, uint64_t rep_tid, uint32_t epoch,
                                  uint64_t* bytes) {
-  auto& st = host_.store();
   store::Transaction t;
+  CAIRN_RETURN_IF_ERROR(build_push(oid, t, bytes));
+  msg::RepOpMsg rep{id_.pool, id_.seed, epoch, 0, 0, rep_tid, true, {}};
+  send_msg(target, msg::kMsgRepOp, rep, encode_to_buffer(t));
+  return {};
+}
+
+Status ReplicatedPg::build_push(const store::ObjectId& oid, store::Transaction& t, uint64_t* bytes) {
+  auto& st = host_.store();
   // Recreate the object whole: touch so the remove always finds it.
   t.touch(cid_, oid);
   t.remove(cid_, oid);
@@ -307,8 +323,6 @@ Status ReplicatedPg::push_object(int32_t target, const store::ObjectId& oid, uin
     }
     if (!page.more || page.entries.empty()) break;
   }
-  msg::RepOpMsg rep{id_.pool, id_.seed, epoch, 0, 0, rep_tid, true, {}};
-  send_msg(target, msg::kMsgRepOp, rep, encode_to_buffer(t));
   return {};
 }
 
@@ -379,6 +393,7 @@ void ReplicatedPg::backfill_done(Status st) {
   if (it != peer_info_.end()) {
     it->second.last_update_epoch = info_.last_update.epoch;
     it->second.last_update = info_.last_update.version;
+    it->second.has_missing = false;
   }
   state_ = State::kPeering;
   maybe_activate();
@@ -421,7 +436,9 @@ void ReplicatedPg::background_done(const Backfill& b, Status st) {
 Result<std::string> ReplicatedPg::dump_objects_json(bool with_digest) {
   auto& st = host_.store();
   std::string out = "{\"pg\":\"" + cid_.to_string() + "\",\"last_update\":\"" +
-                    info_.last_update.to_string() + "\",\"objects\":[";
+                    info_.last_update.to_string() +
+                    "\",\"last_epoch_started\":" + std::to_string(info_.last_epoch_started) +
+                    ",\"has_missing\":" + (info_.has_missing ? "true" : "false") + ",\"objects\":[";
   store::ObjectId cur = store::ObjectId::min();
   bool first = true;
   for (;;) {

@@ -109,6 +109,12 @@ void ReplicatedPg::do_op(const msg::ConnectionRef& conn, msg::Message m, msg::Os
     waiting_object_[key].push_back(std::make_unique<Waiter>(Waiter{conn, std::move(m), std::move(op)}));
     return;
   }
+  if ((op.flags & msg::kOpFlagWrite) && missing_.count(oid)) {
+    // A replica lacks this object (it is being recovered): push it first, then write.
+    recover_object(oid);
+    waiting_object_[key].push_back(std::make_unique<Waiter>(Waiter{conn, std::move(m), std::move(op)}));
+    return;
+  }
   if (op.ops.size() == 1 &&
       (op.ops[0].code == OsdOpCode::kPgScrub || op.ops[0].code == OsdOpCode::kPgListInconsistent))
     return do_scrub_op(conn, std::move(m), op.ops[0]);

@@ -70,7 +70,7 @@ void ReplicatedPg::schedule_scrubs() {
 
 void ReplicatedPg::scheduled_scrub(bool deep, uint32_t epoch) {
   if (epoch != interval_start_ || !is_primary()) return;  // a new interval scheduled its own
-  if (state_ == State::kActive && !scrub_) start_scrub(deep, false, nullptr, {});
+  if (state_ == State::kActive && !scrub_ && !recovering()) start_scrub(deep, false, nullptr, {});
   host_.run_after(host_.scrub_interval(deep), [this, deep, epoch] { scheduled_scrub(deep, epoch); });
 }
 
@@ -83,6 +83,7 @@ void ReplicatedPg::do_scrub_op(const msg::ConnectionRef& conn, msg::Message m, c
     (void)conn->reply(m, msg::Message::make(msg::kMsgOsdOpReply, r, std::move(out)));
     return;
   }
+  if (recovering()) return reply_error(conn, m, -EAGAIN);  // copies still differ: scrub once recovered
   if (scrub_) {  // one at a time: a resend (or a second asker) gets the running one's answer
     scrub_->waiters.emplace_back(conn, std::move(m));
     return;
@@ -334,7 +335,12 @@ void ReplicatedPg::pull_next(const std::string& key) {
   auto it = pulls_.find(key);
   if (it == pulls_.end()) return;
   Pull& p = *it->second;
-  while (p.next_replica < acting_.size() && acting_[p.next_replica] == host_.whoami()) ++p.next_replica;
+  // Not from this copy, nor from a replica still lacking the object.
+  auto lacks = [&](int32_t o) {
+    auto m = missing_.find(p.oid);
+    return o == host_.whoami() || (m != missing_.end() && m->second.count(o));
+  };
+  while (p.next_replica < acting_.size() && lacks(acting_[p.next_replica])) ++p.next_replica;
   if (p.next_replica >= acting_.size()) return pull_done(key, false);
   int32_t from = acting_[p.next_replica++];
   p.tid = next_rep_tid_++;

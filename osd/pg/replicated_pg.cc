@@ -25,16 +25,22 @@ void ObjectInfo::decode(Decoder& d) {
 }
 
 void PgInfo::encode(Encoder& e) const {
-  auto m = e.begin_struct(1, 1);
+  auto m = e.begin_struct(2, 1);
   e.put(last_update);
   e.put(last_epoch_started);
+  e.put(has_missing);
+  e.put(last_complete);
   e.end_struct(m);
 }
 
 void PgInfo::decode(Decoder& d) {
-  auto s = d.begin_struct(1, "PgInfo");
+  auto s = d.begin_struct(2, "PgInfo");
   d.get(last_update);
   d.get(last_epoch_started);
+  if (s.version >= 2) {
+    d.get(has_missing);
+    d.get(last_complete);
+  }
   d.end_struct(s);
 }
 
@@ -169,6 +175,13 @@ void ReplicatedPg::start_interval() {
   peer_info_.clear();
   probe_.clear();
   down_ = false;
+  incomplete_ = false;
+  missing_.clear();
+  recovery_tids_.clear();
+  recovering_objs_.clear();
+  meta_pending_.clear();
+  recovering_peers_.clear();
+  planned_missing_.clear();
   copied_.clear();
   synced_.clear();
   holding_writes_ = false;  // held writes are in waiting_active_: handled below
@@ -232,7 +245,17 @@ void ReplicatedPg::handle_info(const msg::PgInfoMsg& in) {
     if (in.map_epoch < primary_interval_) return;
     primary_interval_ = in.map_epoch;
     if (in.map_epoch > interval_start_) host_.want_map(in.map_epoch);
-    start_backfill(in.backfill_target, in.map_epoch, Eversion{in.last_update_epoch, in.last_update});
+    start_backfill(in.backfill_target, in.map_epoch, have(in));
+    return;
+  }
+  if (in.recovered) {
+    // The primary pushed every object this copy lacked: it is whole again.
+    if (in.map_epoch < primary_interval_ || !info_.has_missing) return;
+    info_.has_missing = false;
+    info_.last_complete = info_.last_update;
+    store::Transaction t;
+    persist_info(t);
+    host_.store().queue_transaction(cid_, std::move(t), [](Status) {});
     return;
   }
   if (in.activate) {
@@ -370,17 +393,39 @@ void ReplicatedPg::maybe_activate() {
     if (!peer_info_.count(o)) return;
   for (int32_t o : probe_)
     if (!peer_info_.count(o)) return;
-  // The authoritative copy: the newest activation, then the newest last_update (this one on a tie).
-  auto rank = [](uint32_t les, Eversion v) { return std::make_pair(les, v); };
+  // The authoritative copy: the newest activation, then the newest last_update,
+  // then a whole copy over one still being recovered (this one on a tie).
+  auto rank = [](uint32_t les, Eversion v, bool whole) { return std::make_tuple(les, v, whole); };
   int32_t auth = host_.whoami();
-  auto best = rank(info_.last_epoch_started, info_.last_update);
+  auto best = rank(info_.last_epoch_started, info_.last_update, !info_.has_missing);
   for (const auto& [o, pi] : peer_info_) {
-    auto r = rank(pi.last_epoch_started, Eversion{pi.last_update_epoch, pi.last_update});
+    auto r = rank(pi.last_epoch_started, Eversion{pi.last_update_epoch, pi.last_update}, !pi.has_missing);
     if (r > best) {
       best = r;
       auth = o;
     }
   }
+  if (!std::get<2>(best)) {
+    // The newest copy lacks objects. A whole copy with the same last_update has
+    // exactly its history; without one, those objects' newest versions are only on
+    // the copy that was recovering it: wait for it (incomplete).
+    Eversion lu = std::get<1>(best);
+    for (const auto& [o, pi] : peer_info_)
+      if (!pi.has_missing && Eversion{pi.last_update_epoch, pi.last_update} == lu) {
+        auth = o;
+        std::get<2>(best) = true;
+        break;
+      }
+    if (!std::get<2>(best)) {
+      if (!incomplete_)
+        CAIRN_LOG(kWarn, kOsd) << "pg incomplete: the newest copy lacks objects and no whole copy is up"
+                               << log::kv("pg", cid_.to_string()) << log::kv("copy", auth)
+                               << log::kv("last_update", lu.to_string());
+      incomplete_ = true;
+      return;
+    }
+  }
+  incomplete_ = false;
   // Copies that only a whole backfill can bring up to date would keep the PG
   // inactive meanwhile: ask that the complete ones act (pg_temp) and backfill the
   // others in the background.
@@ -401,7 +446,7 @@ void ReplicatedPg::maybe_activate() {
   if (auth != host_.whoami()) {
     CAIRN_LOG(kInfo, kOsd) << "pg primary is behind: backfilling it" << log::kv("pg", cid_.to_string())
                            << log::kv("from", auth) << log::kv("have", info_.last_update.to_string())
-                           << log::kv("need", best.second.to_string());
+                           << log::kv("need", std::get<1>(best).to_string());
     msg::PgInfoMsg req = my_info(interval_start_);
     req.backfill_target = host_.whoami();
     send_msg(auth, msg::kMsgPgInfo, req);
@@ -415,21 +460,25 @@ void ReplicatedPg::maybe_activate() {
     host_.want_up_thru(interval_start_);
     return;  // the map that carries it calls maybe_activate again (or the 2 s retry)
   }
+  // Copies behind: those the log reaches are recovered while the PG is active;
+  // the others (divergent, or beyond the log) are backfilled by a scan first.
   backfill_queue_.clear();
+  std::vector<int32_t> from_log;
   for (int32_t o : acting_) {
     auto it = peer_info_.find(o);
     if (o == host_.whoami() || it == peer_info_.end()) continue;
-    Eversion v{it->second.last_update_epoch, it->second.last_update};
-    if (v != info_.last_update) backfill_queue_.push_back(o);
+    Eversion v = have(it->second);
+    if (v == info_.last_update && !it->second.has_missing) continue;
+    (log_objects_since(v) ? from_log : backfill_queue_).push_back(o);
   }
   if (!backfill_queue_.empty()) {
     int32_t target = backfill_queue_.back();
     backfill_queue_.pop_back();
     state_ = State::kBackfilling;
-    const msg::PgInfoMsg& ti = peer_info_[target];
-    start_backfill(target, interval_start_, Eversion{ti.last_update_epoch, ti.last_update});
+    start_backfill(target, interval_start_, std::nullopt);
     return;
   }
+  if (start_log_recovery(from_log)) return;  // activates once they have the log
   activate();
 }
 
@@ -468,7 +517,7 @@ std::optional<std::vector<int32_t>> ReplicatedPg::temp_for_backfill(int32_t auth
     if (it->second.last_update == 0 && it->second.last_update_epoch == 0 && ai->second.last_update > 0)
       return false;
     // Versions count the PG's writes: the gap is the number of entries to replay.
-    return ai->second.last_update - std::min(ai->second.last_update, it->second.last_update) <=
+    return ai->second.last_update - std::min(ai->second.last_update, have(it->second).version) <=
            host_.recovery_max_log_entries();
   };
   bool needs_backfill = false;
@@ -490,7 +539,8 @@ std::optional<std::vector<int32_t>> ReplicatedPg::temp_for_backfill(int32_t auth
 }
 
 void ReplicatedPg::check_remapped() {
-  if (!is_primary() || state_ != State::kActive || backfill_) return;
+  // Degraded copies first: misplaced ones wait until the acting set is whole.
+  if (!is_primary() || state_ != State::kActive || backfill_ || recovering()) return;
   std::vector<int32_t> targets;
   for (int32_t o : up_) {
     const crush::OsdInfo* oi = map_->osd(o);
@@ -531,8 +581,7 @@ void ReplicatedPg::check_remapped() {
     }
     backfill_wait_ = false;
     std::optional<Eversion> lu;
-    if (auto it = peer_info_.find(t); it != peer_info_.end())
-      lu = Eversion{it->second.last_update_epoch, it->second.last_update};
+    if (auto it = peer_info_.find(t); it != peer_info_.end()) lu = have(it->second);
     CAIRN_LOG(kInfo, kOsd) << "pg background backfill" << log::kv("pg", cid_.to_string())
                            << log::kv("target", t);
     start_backfill(t, interval_start_, lu, true);
@@ -646,6 +695,7 @@ void ReplicatedPg::handle_rep_reply(const msg::RepOpReplyMsg& r) {
       pull_next(k);
       return;
     }
+  if (recovery_ack(r)) return;
   if (scrub_ && scrub_->repair_tids.erase(r.rep_tid)) {
     if (scrub_->repair_tids.empty()) scrub_finish();
     return;
@@ -690,8 +740,13 @@ msg::PgStatEntry ReplicatedPg::stats() const {
     case State::kActive:
       s.state = msg::kPgActive;
       if (undersized) s.state |= msg::kPgUndersized | msg::kPgDegraded;
-      if (!undersized && up_ == acting_) s.state |= msg::kPgClean;
+      if (!undersized && up_ == acting_ && !recovering()) s.state |= msg::kPgClean;
       if (undersized) s.degraded_objects = objects_ * (size - acting_.size());
+      if (recovering()) {
+        s.state |= msg::kPgRecovering | msg::kPgDegraded;
+        for (const auto& [o, targets] : missing_) s.degraded_objects += targets.size();
+        for (const auto& [t, objs] : planned_missing_) s.degraded_objects += objs.size();
+      }
       if (up_ != acting_) {
         s.state |= msg::kPgRemapped;
         if (toofull_)
@@ -714,8 +769,9 @@ msg::PgStatEntry ReplicatedPg::stats() const {
       break;
     case State::kBackfilling:
       // Peering-time: from the log (recovering) or by a scan (backfilling).
-      s.state =
-          (backfill_ && backfill_->log_based ? msg::kPgRecovering : msg::kPgBackfilling) | msg::kPgDegraded;
+      s.state = ((backfill_ && backfill_->log_based) || !meta_pending_.empty() ? msg::kPgRecovering
+                                                                               : msg::kPgBackfilling) |
+                msg::kPgDegraded;
       // Copies still to push (before the scan finishes: every object, as a bound).
       if (backfill_ && backfill_->scanned)
         s.degraded_objects = backfill_->to_push.size() - backfill_->next_push;
@@ -725,6 +781,7 @@ msg::PgStatEntry ReplicatedPg::stats() const {
     default:
       s.state = msg::kPgPeering;
       if (down_) s.state = msg::kPgDown;
+      if (incomplete_) s.state = msg::kPgIncomplete;
       if (acting_.size() < min_size_) s.state = msg::kPgDown | msg::kPgUndersized;
       break;
   }

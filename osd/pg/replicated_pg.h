@@ -59,6 +59,10 @@ struct ObjectInfo {
 struct PgInfo {
   Eversion last_update;             // newest change applied here
   uint32_t last_epoch_started = 0;  // interval in which this copy last went active
+  // v2: objects named in the log after last_complete may be missing or stale here
+  // (the copy went active as a replica while the primary recovered it).
+  bool has_missing = false;
+  Eversion last_complete;
   void encode(Encoder& e) const;
   void decode(Decoder& d);
 };
@@ -162,6 +166,24 @@ class ReplicatedPg {
   void start_scan(uint32_t max);
   bool plan_from_log(Eversion lu);
   void background_done(const Backfill& b, Status st);
+  // ---- recovery while active (pg_recovery.cc) ----
+  // Acting replicas the log can bring up to date get the log first (a meta push
+  // marking them has_missing) and the PG goes active; their missing objects are
+  // then pushed in the background, and a write to one waits for its push.
+  // True if it started (the PG activates once the replicas have the log).
+  bool start_log_recovery(const std::vector<int32_t>& targets);
+  void recover_some();
+  void recover_object(const store::ObjectId& oid);
+  // A push ack of this recovery? Handles it and returns true.
+  bool recovery_ack(const msg::RepOpReplyMsg& r);
+  bool recovering() const { return !missing_.empty() || !meta_pending_.empty(); }
+  // The objects named in the log after `have` (nullopt: the log does not reach back to it).
+  std::optional<std::set<store::ObjectId>> log_objects_since(Eversion have) const;
+  // Up to where a copy is known whole: its last_update, or last_complete while it has missing objects.
+  static Eversion have(const msg::PgInfoMsg& i) {
+    return i.has_missing ? Eversion{i.last_complete_epoch, i.last_complete}
+                         : Eversion{i.last_update_epoch, i.last_update};
+  }
   // ---- remapped PGs (pg_temp) ----
   // Up OSDs outside the acting set get background backfills; then, with writes held,
   // a last pass, and the pg_temp is dropped so the next interval uses the up set.
@@ -181,6 +203,8 @@ class ReplicatedPg {
   // Sends `oid` whole to `target`; `bytes` (if set) gets the data size sent.
   Status push_object(int32_t target, const store::ObjectId& oid, uint64_t rep_tid, uint32_t epoch,
                      uint64_t* bytes = nullptr);
+  // The transaction that recreates `oid` whole on another copy.
+  Status build_push(const store::ObjectId& oid, store::Transaction& t, uint64_t* bytes);
 
   PgHost& host_;
   crush::PgId id_;
@@ -221,6 +245,18 @@ class ReplicatedPg {
   uint32_t temp_asked_ = 0;  // interval in which a pg_temp was last asked for, and when
   uint64_t temp_asked_ns_ = 0;
   bool down_ = false;  // peering waits for a copy of an earlier interval (all down)
+  // The newest copy lacks objects no complete copy heard from has: peering waits
+  // for a copy that has them (the primary that was recovering it).
+  bool incomplete_ = false;
+  // Recovery while active: object -> acting replicas lacking it; pushes in flight
+  // (tid -> object, target); replicas whose log push is not acked yet; replicas to
+  // tell `recovered` at the end.
+  std::map<store::ObjectId, std::set<int32_t>> missing_;
+  std::map<uint64_t, std::pair<store::ObjectId, int32_t>> recovery_tids_;
+  std::set<store::ObjectId> recovering_objs_;
+  std::set<uint64_t> meta_pending_;
+  std::set<int32_t> recovering_peers_;
+  std::map<int32_t, std::set<store::ObjectId>> planned_missing_;  // until the log pushes are acked
   std::unique_ptr<Backfill> backfill_;
   std::unique_ptr<Scrub> scrub_;
   msg::ScrubOut last_scrub_;

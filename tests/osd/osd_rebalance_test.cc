@@ -66,7 +66,8 @@ struct Writer {
     ++version[i];
   }
   void some() {
-    for (size_t i = static_cast<size_t>(round % 5); i < version.size(); i += 5) ASSERT_NO_FATAL_FAILURE(write(i));
+    for (size_t i = static_cast<size_t>(round % 5); i < version.size(); i += 5)
+      ASSERT_NO_FATAL_FAILURE(write(i));
     ++round;
   }
   void verify() const {
@@ -105,8 +106,8 @@ bool holds(const PgSets& p, int osd) {
 
 TEST(Rebalance, DrainingAnOsdAndRemovingAHostKeepEveryCopy) {
   // hostA holds osd.0 and osd.1; hostB, hostC and hostD one OSD each. Size 3, one copy per host.
-  OsdCluster c(1, 5, {"--osd-heartbeat-grace", "3s"}, {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s"},
-               "1G");
+  OsdCluster c(1, 5, {"--osd-heartbeat-grace", "3s"},
+               {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s"}, "1G");
   const std::vector<std::string> host{"hostA", "hostA", "hostB", "hostC", "hostD"};
   for (int i = 0; i < 5; ++i) c.set_host(i, host[static_cast<size_t>(i)]);
   ASSERT_TRUE(c.start().ok());
@@ -162,15 +163,16 @@ TEST(Rebalance, DrainingAnOsdAndRemovingAHostKeepEveryCopy) {
   cli_ok(c, {"osd", "down", "0", "1"});
   cli_ok(c, {"osd", "rm", "0", "1"});
   cli_ok(c, {"osd", "crush", "rm", "hostA"});
-  EXPECT_EQ(c.mons.cli({"osd", "tree"}).out.find("hostA"), std::string::npos) << c.mons.cli({"osd", "tree"}).out;
+  EXPECT_EQ(c.mons.cli({"osd", "tree"}).out.find("hostA"), std::string::npos)
+      << c.mons.cli({"osd", "tree"}).out;
   ASSERT_NO_FATAL_FAILURE(move_until(c, w, off_host_a, saw_remapped));
   EXPECT_TRUE(one_copy_per_host(pg_sets(c)));
   ASSERT_NO_FATAL_FAILURE(w.verify());
 }
 
 TEST(Rebalance, BackfillWaitsWhileTheTargetIsOverItsBackfillfullRatio) {
-  OsdCluster c(1, 3, {"--osd-heartbeat-grace", "3s"}, {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s"},
-               "1G");
+  OsdCluster c(1, 3, {"--osd-heartbeat-grace", "3s"},
+               {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s"}, "1G");
   ASSERT_TRUE(c.start().ok());
   ASSERT_TRUE(c.create_pool("p", 16, 2, 1).ok());
   ASSERT_TRUE(c.wait_clean(std::chrono::seconds(60)));
