@@ -210,9 +210,17 @@ nlohmann::json MonDaemon::recovery_json(const PgStatsTable::Summary& ps) {
   RecoveryProgress p = recovery_progress(ps);
   return {{"degraded_objects", ps.degraded},
           {"misplaced_objects", ps.misplaced},
+          {"pending_bytes", pending_bytes(ps, p)},
           {"objects", ps.objects},
           {"objects_per_s", p.rate},
           {"eta_s", p.eta_s}};
+}
+
+// Bytes still to copy, estimated from the average object size.
+uint64_t MonDaemon::pending_bytes(const PgStatsTable::Summary& ps, const RecoveryProgress& p) {
+  return ps.objects ? static_cast<uint64_t>(static_cast<double>(ps.bytes) / static_cast<double>(ps.objects) *
+                                            static_cast<double>(p.pending))
+                    : 0;
 }
 
 std::string MonDaemon::recovery_text(const PgStatsTable::Summary& ps) {
@@ -224,10 +232,13 @@ std::string MonDaemon::recovery_text(const PgStatsTable::Summary& ps) {
   std::string bar = "[" + std::string(fill, '=') + (fill < kWidth ? ">" : "") +
                     std::string(std::max(0, kWidth - fill - 1), ' ') + "]";
   char buf[320];
-  std::snprintf(buf, sizeof buf,
-                "\n  recovery:\n    %llu/%llu object copies degraded, %llu misplaced\n    %s %.1f%% healthy",
-                static_cast<unsigned long long>(ps.degraded), static_cast<unsigned long long>(p.total),
-                static_cast<unsigned long long>(ps.misplaced), bar.c_str(), done * 100);
+  std::snprintf(
+      buf, sizeof buf,
+      "\n  recovery:\n    %llu/%llu object copies degraded, %llu misplaced (about %.1f MiB to copy)\n"
+      "    %s %.1f%% healthy",
+      static_cast<unsigned long long>(ps.degraded), static_cast<unsigned long long>(p.total),
+      static_cast<unsigned long long>(ps.misplaced), static_cast<double>(pending_bytes(ps, p)) / (1 << 20),
+      bar.c_str(), done * 100);
   std::string out = buf;
   if (p.rate > 0) {
     std::snprintf(buf, sizeof buf, ", %.1f objects/s, about %.0f s left", p.rate, p.eta_s);

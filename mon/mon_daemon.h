@@ -90,6 +90,7 @@ class MonDaemon : public PaxosHost {
   RecoveryProgress recovery_progress(const PgStatsTable::Summary& ps);
   nlohmann::json recovery_json(const PgStatsTable::Summary& ps);
   std::string recovery_text(const PgStatsTable::Summary& ps);
+  static uint64_t pending_bytes(const PgStatsTable::Summary& ps, const RecoveryProgress& p);
 
   asio::io_context& io_;
   MonDaemonOptions opts_;

@@ -142,8 +142,10 @@ void OsdMapService::propose_pending() {
   t.put(epoch_key("full", e), encode_to_buffer(*pending_map_).to_string());
   t.put("osdmap/last", encode_to_buffer(e).to_string());
   Epoch first = first_ == 0 ? 1 : first_;
-  if (e > first + 2 * cfg_.epochs_kept) {
-    Epoch keep = e - cfg_.epochs_kept;
+  // Maps a PG's peering may still walk (since its last clean activation) stay.
+  Epoch floor = pg_stats_.trim_floor(map_);
+  if (e > first + 2 * cfg_.epochs_kept && floor > first) {
+    Epoch keep = std::min(e - cfg_.epochs_kept, floor);
     for (Epoch old = first; old < keep; ++old) {
       t.erase(epoch_key("inc", old));
       t.erase(epoch_key("full", old));

@@ -35,7 +35,7 @@ struct OsdMapServiceConfig {
   uint32_t default_pool_min_size = 2;
   uint32_t default_pg_num = 32;
   std::string default_rule = "replicated_host";
-  uint32_t epochs_kept = 500;  // full maps and incrementals kept after trimming
+  uint32_t epochs_kept = 500;  // full maps and incrementals kept at least (more while a PG may need them)
 };
 
 class OsdMapService final : public Service {

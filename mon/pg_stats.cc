@@ -20,7 +20,20 @@ void PgStatsTable::report(const msg::OsdStatsMsg& m, const crush::OsdMap& map, u
     auto mp = map.map_pg(pg);
     if (!mp.ok() || mp->acting_primary != m.osd) continue;  // only the primary speaks for a PG
     pgs_[pg] = Entry{s, m.osd, now_ms};
+    if ((s.state & msg::kPgActive) && (s.state & msg::kPgClean) && s.last_epoch_started > 0)
+      clean_les_[pg] = s.last_epoch_started;
   }
+}
+
+crush::Epoch PgStatsTable::trim_floor(const crush::OsdMap& map) const {
+  crush::Epoch floor = map.epoch;
+  for (const auto& [id, p] : map.pools) {
+    for (uint32_t seed = 0; seed < p.placement.pg_num; ++seed) {
+      auto it = clean_les_.find(crush::PgId{id, seed});
+      floor = std::min(floor, it == clean_les_.end() ? p.created : it->second);
+    }
+  }
+  return floor;
 }
 
 bool PgStatsTable::stale(const crush::PgId& pg, const Entry& e, const crush::OsdMap& map,

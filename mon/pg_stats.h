@@ -41,6 +41,12 @@ class PgStatsTable {
   void health(const crush::OsdMap& map, uint64_t now_ms, std::vector<HealthCheck>& out) const;
   // Some existing OSD reports usage at or above the map's full ratio.
   bool any_full(const crush::OsdMap& map) const;
+  // The oldest map epoch peering may still need: the minimum over every PG of the
+  // last_epoch_started it reported while active+clean (its pool's creation if it
+  // never did). Peering walks the maps from the newest les its copies report, so
+  // maps older than this are never needed. Leader memory only: after a leader
+  // change, nothing is trimmed until every PG reported clean again.
+  crush::Epoch trim_floor(const crush::OsdMap& map) const;
   // OsdFullness bits of every OSD that reported usage, against the map's ratios.
   std::map<int32_t, uint8_t> fullness(const crush::OsdMap& map) const;
 
@@ -58,6 +64,7 @@ class PgStatsTable {
   uint64_t stale_ms_;
   std::map<crush::PgId, Entry> pgs_;
   std::map<int32_t, Usage> osds_;
+  std::map<crush::PgId, crush::Epoch> clean_les_;  // les last reported with active+clean
 };
 
 }  // namespace cairn::mon

@@ -204,7 +204,7 @@ std::string pg_state_string(uint32_t bits) {
 }
 
 void PgStatEntry::encode(Encoder& e) const {
-  auto m = e.begin_struct(1, 1);
+  auto m = e.begin_struct(2, 1);
   e.put(pool);
   e.put(seed);
   e.put(state);
@@ -213,11 +213,12 @@ void PgStatEntry::encode(Encoder& e) const {
   e.put(degraded_objects);
   e.put(misplaced_objects);
   e.put(log_head);
+  e.put(last_epoch_started);
   e.end_struct(m);
 }
 
 void PgStatEntry::decode(Decoder& d) {
-  auto s = d.begin_struct(1, "PgStatEntry");
+  auto s = d.begin_struct(2, "PgStatEntry");
   d.get(pool);
   d.get(seed);
   d.get(state);
@@ -226,6 +227,7 @@ void PgStatEntry::decode(Decoder& d) {
   d.get(degraded_objects);
   d.get(misplaced_objects);
   d.get(log_head);
+  if (s.version >= 2) d.get(last_epoch_started);
   d.end_struct(s);
 }
 

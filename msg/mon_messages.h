@@ -163,6 +163,7 @@ struct PgStatEntry {
   uint64_t degraded_objects = 0;   // copies missing on some acting OSD
   uint64_t misplaced_objects = 0;  // copies on OSDs that are not in the up set
   uint64_t log_head = 0;
+  uint32_t last_epoch_started = 0;  // v2: the primary's; the monitors keep maps back to it
   bool operator==(const PgStatEntry&) const = default;
   void encode(Encoder& e) const;
   void decode(Decoder& d);

@@ -732,6 +732,7 @@ msg::PgStatEntry ReplicatedPg::stats() const {
   s.objects = objects_;
   s.bytes = bytes_;
   s.log_head = info_.last_update.version;
+  s.last_epoch_started = info_.last_epoch_started;
   uint32_t size = 0;
   if (map_)
     if (const auto* p = map_->pool(id_.pool)) size = p->placement.size;

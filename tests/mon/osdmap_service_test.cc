@@ -25,8 +25,8 @@ OsdMapServiceConfig test_config() {
 // One monitor (every proposal commits at once) with the OSD map service.
 class OsdMapServiceTest : public SoloMonitor {
  protected:
-  OsdMapServiceTest() {
-    auto svc = std::make_unique<OsdMapService>(test_config(), [this] { return now_ms(); });
+  explicit OsdMapServiceTest(OsdMapServiceConfig cfg = test_config()) {
+    auto svc = std::make_unique<OsdMapService>(std::move(cfg), [this] { return now_ms(); });
     svc_ = svc.get();
     core_.add_service(std::move(svc));
     advance(5000);
@@ -225,6 +225,60 @@ TEST_F(OsdMapServiceTest, PgStatsFromPrimariesShowInPgDumpStatAndHealth) {
   svc_->osd_stats(msg::OsdStatsMsg{0, m.epoch, 0, 0, {msg::PgStatEntry{999, 0, 1, 1, 1, 0, 0, 0}}});
   svc_->osd_stats(msg::OsdStatsMsg{77, m.epoch, 0, 0, {}});
   EXPECT_EQ(svc_->pg_summary().pgs, 4u);
+}
+
+// Old maps are trimmed only past what every PG's peering may still walk: the
+// last_epoch_started each reported while active+clean.
+class OsdMapTrimTest : public OsdMapServiceTest {
+ protected:
+  static OsdMapServiceConfig trim_config() {
+    OsdMapServiceConfig c = test_config();
+    c.epochs_kept = 10;
+    return c;
+  }
+  OsdMapTrimTest() : OsdMapServiceTest(trim_config()) {}
+  void churn(int epochs) {
+    for (int i = 0; i < epochs; ++i) ASSERT_EQ(run({"osd", i % 2 ? "unset" : "set", "noout"}).code, 0);
+  }
+  void report(int64_t pool, uint32_t pgs, uint32_t les, uint32_t unclean_seed) {
+    const crush::OsdMap& m = svc_->map();
+    for (int osd = 0; osd < 3; ++osd) {
+      msg::OsdStatsMsg st{osd, m.epoch, 10, 1000, {}};
+      for (uint32_t seed = 0; seed < pgs; ++seed) {
+        msg::PgStatEntry e{pool, seed, msg::kPgActive | msg::kPgClean, 0, 0, 0, 0, 0};
+        if (seed == unclean_seed) e.state = msg::kPgActive | msg::kPgDegraded;
+        e.last_epoch_started = les;
+        st.pgs.push_back(e);
+      }
+      svc_->osd_stats(st);
+    }
+  }
+};
+
+TEST_F(OsdMapTrimTest, MapsAPgMayStillNeedAreKept) {
+  boot_osds(3);
+  ASSERT_EQ(run({"osd", "pool", "create", "rbd", "4", "--size", "3"}).code, 0);
+  int64_t pool = svc_->map().pool_by_name("rbd")->placement.id;
+  crush::Epoch created = svc_->map().pool(pool)->created;
+  // No PG reported clean yet: nothing after the pool's creation goes.
+  ASSERT_NO_FATAL_FAILURE(churn(60));
+  EXPECT_LE(svc_->first_epoch(), created);
+  // Every PG but one clean at les = now; the other has never been clean.
+  crush::Epoch les = svc_->map().epoch;
+  report(pool, 4, les, 3);
+  ASSERT_NO_FATAL_FAILURE(churn(60));
+  EXPECT_LE(svc_->first_epoch(), created) << "PG 3 may still need every map since the pool began";
+  // All clean since `les`: maps before it go, and the ones from it on stay.
+  report(pool, 4, les, 99);
+  ASSERT_NO_FATAL_FAILURE(churn(60));
+  EXPECT_GT(svc_->first_epoch(), created);
+  EXPECT_LE(svc_->first_epoch(), les);
+  // Clean again in a newer interval: the floor moves up to it.
+  crush::Epoch les2 = svc_->map().epoch;
+  report(pool, 4, les2, 99);
+  ASSERT_NO_FATAL_FAILURE(churn(60));
+  EXPECT_GT(svc_->first_epoch(), les);
+  EXPECT_LE(svc_->first_epoch(), les2);
 }
 
 TEST(PgState, Names) {

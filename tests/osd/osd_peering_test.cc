@@ -243,6 +243,12 @@ TEST(Peering, ReplicaRecoversWhileThePgServesAndAWriteToAMissingObjectGoesFirst)
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << c.mons.cli({"pg", "dump"}).out;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  // `cairn status` shows the progress: copies and bytes left.
+  auto status = nlohmann::json::parse(c.mons.cli({"status"}, true).out, nullptr, false);
+  ASSERT_FALSE(status.is_discarded());
+  EXPECT_GT(status["recovery"].value("degraded_objects", 0u), 0u) << status.dump();
+  EXPECT_GT(status["recovery"].value("pending_bytes", 0u), 0u) << status.dump();
+  EXPECT_NE(c.mons.cli({"status"}).out.find("to copy"), std::string::npos);
   // Every object of a recovering PG is missing on osd.2: this write must wait for
   // one push, not for the PG's whole recovery.
   std::string target;
