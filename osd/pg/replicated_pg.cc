@@ -245,7 +245,8 @@ void ReplicatedPg::handle_info(const msg::PgInfoMsg& in) {
     if (in.map_epoch < primary_interval_) return;
     primary_interval_ = in.map_epoch;
     if (in.map_epoch > interval_start_) host_.want_map(in.map_epoch);
-    start_backfill(in.backfill_target, in.map_epoch, have(in));
+    start_backfill(in.backfill_target, in.map_epoch,
+                   log_reaches(in) ? std::optional<Eversion>(have(in)) : std::nullopt);
     return;
   }
   if (in.recovered) {
@@ -469,7 +470,7 @@ void ReplicatedPg::maybe_activate() {
     if (o == host_.whoami() || it == peer_info_.end()) continue;
     Eversion v = have(it->second);
     if (v == info_.last_update && !it->second.has_missing) continue;
-    (log_objects_since(v) ? from_log : backfill_queue_).push_back(o);
+    (log_reaches(it->second) ? from_log : backfill_queue_).push_back(o);
   }
   if (!backfill_queue_.empty()) {
     int32_t target = backfill_queue_.back();

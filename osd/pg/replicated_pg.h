@@ -179,6 +179,13 @@ class ReplicatedPg {
   bool recovering() const { return !missing_.empty() || !meta_pending_.empty(); }
   // The objects named in the log after `have` (nullopt: the log does not reach back to it).
   std::optional<std::set<store::ObjectId>> log_objects_since(Eversion have) const;
+  // Can this log say everything a copy lacks or has in excess? Its `have` point
+  // and its last_update must both be in it (entries past a last_update this log
+  // lacks are divergent: only a scan finds what they touched).
+  bool log_reaches(const msg::PgInfoMsg& i) const {
+    return log_objects_since(have(i)).has_value() &&
+           log_objects_since(Eversion{i.last_update_epoch, i.last_update}).has_value();
+  }
   // Up to where a copy is known whole: its last_update, or last_complete while it has missing objects.
   static Eversion have(const msg::PgInfoMsg& i) {
     return i.has_missing ? Eversion{i.last_complete_epoch, i.last_complete}
