@@ -81,6 +81,18 @@ void BufferList::append(BufferList&& other) {
 
 char* BufferList::append_hole(size_t len) {
   if (len == 0) return nullptr;
+  if (tail_ && tail_cap_ - tail_used_ >= len && !segs_.empty()) {
+    // Growing the last segment in place (the usual case while encoding): no new
+    // BufferPtr, so no reference-count traffic per small append.
+    BufferPtr& last = segs_.back();
+    if (last.raw_.get() == tail_.get() && last.off_ + last.len_ == tail_used_) {
+      char* p = tail_.get() + tail_used_;
+      last.len_ += len;
+      len_ += len;
+      tail_used_ += len;
+      return p;
+    }
+  }
   if (!tail_ || tail_cap_ - tail_used_ < len) {
     tail_cap_ = std::max(len, kMinAppendSegment);
     tail_ = alloc_raw(tail_cap_, 0);

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -230,6 +231,10 @@ template <typename T>
 concept HasMemberDecode = requires(T& t, Decoder& d) {
   t.decode(d);
 };
+// Integers whose in-memory bytes are their encoding (little-endian hosts).
+template <typename T>
+concept BulkScalar =
+    std::is_integral_v<T> && !std::is_same_v<T, bool> && std::endian::native == std::endian::little;
 template <typename T>
 struct IsVector : std::false_type {};
 template <typename T, typename A>
@@ -284,6 +289,10 @@ void Encoder::put(const T& v) {
   } else if constexpr (IsOptional<T>::value) {
     boolean(v.has_value());
     if (v) put(*v);
+  } else if constexpr (IsVector<T>::value && BulkScalar<typename T::value_type>) {
+    // Little-endian integers (checksum arrays in extent maps): one copy, not one append each.
+    u32(static_cast<uint32_t>(v.size()));
+    raw(v.data(), v.size() * sizeof(typename T::value_type));
   } else if constexpr (IsVector<T>::value || IsMap<T>::value || IsSet<T>::value) {
     u32(static_cast<uint32_t>(v.size()));
     for (const auto& x : v) put(x);
@@ -329,6 +338,12 @@ void Decoder::get(T& v) {
     } else {
       v.reset();
     }
+  } else if constexpr (IsVector<T>::value && BulkScalar<typename T::value_type>) {
+    uint32_t n = count(sizeof(typename T::value_type));
+    v.resize(n);
+    if (n)
+      std::memcpy(v.data(), raw(n * sizeof(typename T::value_type)).data(),
+                  n * sizeof(typename T::value_type));
   } else if constexpr (IsVector<T>::value) {
     uint32_t n = count();
     v.clear();

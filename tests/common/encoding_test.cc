@@ -213,3 +213,32 @@ TEST(Encoding, RandomGarbageNeverCrashes) {
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+// Vectors of integers are copied in one piece: the bytes must be exactly those of
+// encoding each element (old encoders, other hosts), and decoding must bound-check.
+TEST(Encoding, IntegerVectorsEncodeAsTheirElements) {
+  std::vector<uint32_t> crcs{1, 0xdeadbeef, 0, 0x01020304};
+  BufferList bulk = encode_to_buffer(crcs);
+  BufferList each;
+  Encoder e(each);
+  e.u32(static_cast<uint32_t>(crcs.size()));
+  for (uint32_t c : crcs) e.u32(c);
+  EXPECT_EQ(bulk.to_string(), each.to_string());
+  auto back = decode_from<std::vector<uint32_t>>(bulk.to_string());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, crcs);
+  std::vector<int64_t> big{-1, 1ll << 40};
+  EXPECT_EQ(*decode_from<std::vector<int64_t>>(encode_to_buffer(big).to_string()), big);
+  std::vector<uint32_t> empty;
+  EXPECT_TRUE(decode_from<std::vector<uint32_t>>(encode_to_buffer(empty).to_string())->empty());
+  // A count the input cannot hold, and every truncation, fail cleanly.
+  std::string s = bulk.to_string();
+  for (size_t n = 0; n < s.size(); ++n)
+    EXPECT_FALSE(decode_from<std::vector<uint32_t>>(s.substr(0, n)).ok()) << n;
+}
+
+}  // namespace
+}  // namespace cairn
