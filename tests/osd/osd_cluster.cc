@@ -97,6 +97,26 @@ bool OsdCluster::wait_osd_state(int i, bool up, std::chrono::milliseconds timeou
   return false;
 }
 
+Status OsdCluster::start_with_pool(const std::string& name, int pg_num, int size, int min_size) {
+  CAIRN_RETURN_IF_ERROR(start());
+  CAIRN_RETURN_IF_ERROR(create_pool(name, pg_num, size, min_size));
+  if (!wait_clean(std::chrono::seconds(60))) return Status(Errc::kTimedOut, "pool " + name + " never clean");
+  return {};
+}
+
+client::ClusterOptions OsdCluster::client_options(std::chrono::seconds op_timeout) const {
+  client::ClusterOptions o;
+  o.mon_host = mons.mon_host();
+  o.op_timeout = op_timeout;
+  return o;
+}
+
+Status OsdCluster::cli_ok(const std::vector<std::string>& words) const {
+  auto r = mons.cli(words);
+  if (r.exit_code != 0) return Status(Errc::kInternal, "cairn: " + r.err);
+  return {};
+}
+
 int OsdCluster::pgs_with(const std::string& word) const {
   auto d = nlohmann::json::parse(mons.cli({"pg", "dump"}, true).out, nullptr, false);
   if (d.is_discarded() || !d.contains("pgs")) return -1;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "client/rados.h"
 #include "mon_cluster.h"
 
 namespace cairn::test {
@@ -55,6 +56,12 @@ class OsdCluster {
   // Compares every PG's objects (names, versions, sizes, data digests) across its
   // acting OSDs: "" when all agree, else the first difference.
   std::string copies_differ() const;
+  // start(), a replicated pool, and every PG active+clean.
+  Status start_with_pool(const std::string& name, int pg_num, int size, int min_size);
+  // Options for a client of this cluster (ops time out after `op_timeout`).
+  client::ClusterOptions client_options(std::chrono::seconds op_timeout = std::chrono::seconds(60)) const;
+  // Runs a `cairn` command; an error carries its stderr.
+  Status cli_ok(const std::vector<std::string>& words) const;
   // Creates a replicated pool.
   Status create_pool(const std::string& name, int pg_num, int size, int min_size = 0) const;
 

@@ -21,11 +21,13 @@ std::string value(const std::string& name, int version) {
   return name + " version " + std::to_string(version) + std::string(40000, static_cast<char>('a' + version));
 }
 
-// Starts the cluster, makes pool "p" (size 2, min_size 1) and waits until it is clean.
-void start_with_pool(OsdCluster& c, int pg_num) {
-  ASSERT_TRUE(c.start().ok());
-  ASSERT_TRUE(c.create_pool("p", pg_num, 2, 1).ok());
-  ASSERT_TRUE(c.wait_clean(std::chrono::seconds(60)));
+// Writes version `version` of obj-0 .. obj-<objects - 1>.
+void write_all(client::IoCtx& io, int objects, int version) {
+  for (int i = 0; i < objects; ++i) {
+    std::string n = "obj-" + std::to_string(i);
+    Status st = io.write_full(n, BufferList::copy_of(value(n, version)));
+    ASSERT_TRUE(st.ok()) << n << ": " << st.to_string();
+  }
 }
 
 // Some PG is active and recovering a replica (it went active before the replica was whole).
@@ -39,26 +41,14 @@ bool active_recovering(const OsdCluster& c) {
   return false;
 }
 
-client::ClusterOptions options_for(const OsdCluster& c) {
-  client::ClusterOptions o;
-  o.mon_host = c.mons.mon_host();
-  o.op_timeout = std::chrono::seconds(60);
-  return o;
-}
-
-void cli_ok(const OsdCluster& c, const std::vector<std::string>& words) {
-  auto r = c.mons.cli(words);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-}
-
 TEST(Peering, OlderCopyWaitsForTheNewerIntervalAndNothingAckedIsLost) {
   OsdCluster c(1, 3,
                {"--osd-heartbeat-grace", "3s", "--mon-osd-down-out-interval", "600s",
                 "--mon-osd-beacon-timeout", "6s"},
                {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s", "--osd-beacon-interval", "1s"},
                "1G");
-  ASSERT_NO_FATAL_FAILURE(start_with_pool(c, 8));
-  client::ClusterOptions o = options_for(c);
+  ASSERT_TRUE(c.start_with_pool("p", 8, 2, 1).ok());
+  client::ClusterOptions o = c.client_options();
   auto cl = client::Cluster::connect(o);
   ASSERT_TRUE(cl.ok()) << cl.status().to_string();
   auto io = (*cl)->io_ctx("p");
@@ -72,7 +62,7 @@ TEST(Peering, OlderCopyWaitsForTheNewerIntervalAndNothingAckedIsLost) {
   // osd.2 goes away; its PGs move to osd.0 and osd.1, which take version 2 and new objects.
   c.kill9_osd(2);
   ASSERT_TRUE(c.wait_osd_state(2, false, std::chrono::seconds(30)));
-  cli_ok(c, {"osd", "out", "2"});
+  ASSERT_TRUE(c.cli_ok({"osd", "out", "2"}).ok());
   ASSERT_TRUE(c.wait_clean(std::chrono::seconds(60)));
   for (int i = 0; i < kOld + kNew; ++i) {
     std::string n = "obj-" + std::to_string(i);
@@ -83,9 +73,9 @@ TEST(Peering, OlderCopyWaitsForTheNewerIntervalAndNothingAckedIsLost) {
   c.kill9_osd(1);
   ASSERT_TRUE(c.wait_osd_state(0, false, std::chrono::seconds(30)));
   ASSERT_TRUE(c.wait_osd_state(1, false, std::chrono::seconds(30)));
-  cli_ok(c, {"osd", "out", "0"});
-  cli_ok(c, {"osd", "out", "1"});
-  cli_ok(c, {"osd", "in", "2"});
+  ASSERT_TRUE(c.cli_ok({"osd", "out", "0"}).ok());
+  ASSERT_TRUE(c.cli_ok({"osd", "out", "1"}).ok());
+  ASSERT_TRUE(c.cli_ok({"osd", "in", "2"}).ok());
   ASSERT_TRUE(c.start_osd(2).ok());
   ASSERT_TRUE(c.wait_osd_state(2, true, std::chrono::seconds(30)));
   // Every PG had an interval on {0, 1} that accepted writes: all of them wait, down.
@@ -126,8 +116,8 @@ TEST(Peering, OlderCopyWaitsForTheNewerIntervalAndNothingAckedIsLost) {
   EXPECT_EQ(down, 0);
   // Everyone back in: clean, and still version 2 everywhere.
   ASSERT_TRUE(c.start_osd(1).ok());
-  cli_ok(c, {"osd", "in", "0"});
-  cli_ok(c, {"osd", "in", "1"});
+  ASSERT_TRUE(c.cli_ok({"osd", "in", "0"}).ok());
+  ASSERT_TRUE(c.cli_ok({"osd", "in", "1"}).ok());
   ASSERT_TRUE(c.wait_clean(std::chrono::seconds(90))) << c.mons.cli({"pg", "dump"}).out;
   for (int i = 0; i < kOld + kNew; ++i) {
     std::string n = "obj-" + std::to_string(i);
@@ -146,8 +136,8 @@ TEST(Peering, NewOsdIsBackfilledWhileTheOldCopiesServe) {
       1, 3, {"--osd-heartbeat-grace", "3s"},
       {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s", "--osd-recovery-max-log-entries", "10"},
       "1G");
-  ASSERT_NO_FATAL_FAILURE(start_with_pool(c, 16));
-  auto cl = client::Cluster::connect(options_for(c));
+  ASSERT_TRUE(c.start_with_pool("p", 16, 2, 1).ok());
+  auto cl = client::Cluster::connect(c.client_options());
   ASSERT_TRUE(cl.ok()) << cl.status().to_string();
   auto io = (*cl)->io_ctx("p");
   ASSERT_TRUE(io.ok());
@@ -216,25 +206,16 @@ TEST(Peering, NewOsdIsBackfilledWhileTheOldCopiesServe) {
 TEST(Peering, ReplicaRecoversWhileThePgServesAndAWriteToAMissingObjectGoesFirst) {
   OsdCluster c(1, 3, {"--osd-heartbeat-grace", "3s"},
                {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s"}, "1G");
-  ASSERT_TRUE(c.start().ok());
-  ASSERT_TRUE(c.create_pool("p", 8, 3, 2).ok());
-  ASSERT_TRUE(c.wait_clean(std::chrono::seconds(60)));
-  auto cl = client::Cluster::connect(options_for(c));
+  ASSERT_TRUE(c.start_with_pool("p", 8, 3, 2).ok());
+  auto cl = client::Cluster::connect(c.client_options());
   ASSERT_TRUE(cl.ok()) << cl.status().to_string();
   auto io = (*cl)->io_ctx("p");
   ASSERT_TRUE(io.ok());
   constexpr int kObjects = 600;  // about 75 per PG: within the log's 100 entries
-  auto write_all = [&](int version) {
-    for (int i = 0; i < kObjects; ++i) {
-      std::string n = "obj-" + std::to_string(i);
-      Status st = io->write_full(n, BufferList::copy_of(value(n, version)));
-      ASSERT_TRUE(st.ok()) << n << ": " << st.to_string();
-    }
-  };
-  ASSERT_NO_FATAL_FAILURE(write_all(1));
+  ASSERT_NO_FATAL_FAILURE(write_all(*io, kObjects, 1));
   c.kill9_osd(2);
   ASSERT_TRUE(c.wait_osd_state(2, false, std::chrono::seconds(30)));
-  ASSERT_NO_FATAL_FAILURE(write_all(2));  // osd.2 misses every object's second version
+  ASSERT_NO_FATAL_FAILURE(write_all(*io, kObjects, 2));  // osd.2 misses every object's second version
   // Pushes to osd.2 take a second each round, so its recovery lasts a while.
   for (int i = 0; i < 2; ++i) ASSERT_NE(c.osd_admin(i, "fault delay 1000 osd.2"), "") << i;
   ASSERT_TRUE(c.start_osd(2).ok());
@@ -292,25 +273,16 @@ TEST(Peering, ReplicaRecoversWhileThePgServesAndAWriteToAMissingObjectGoesFirst)
 TEST(Peering, ACopyStillBeingRecoveredIsIncompleteWithoutTheWholeOne) {
   OsdCluster c(1, 2, {"--osd-heartbeat-grace", "3s"},
                {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s"}, "1G");
-  ASSERT_TRUE(c.start().ok());
-  ASSERT_TRUE(c.create_pool("p", 4, 2, 1).ok());
-  ASSERT_TRUE(c.wait_clean(std::chrono::seconds(60)));
-  auto cl = client::Cluster::connect(options_for(c));
+  ASSERT_TRUE(c.start_with_pool("p", 4, 2, 1).ok());
+  auto cl = client::Cluster::connect(c.client_options());
   ASSERT_TRUE(cl.ok()) << cl.status().to_string();
   auto io = (*cl)->io_ctx("p");
   ASSERT_TRUE(io.ok());
   constexpr int kObjects = 120;  // about 30 per PG
-  auto write_all = [&](int version) {
-    for (int i = 0; i < kObjects; ++i) {
-      std::string n = "obj-" + std::to_string(i);
-      Status st = io->write_full(n, BufferList::copy_of(value(n, version)));
-      ASSERT_TRUE(st.ok()) << n << ": " << st.to_string();
-    }
-  };
-  ASSERT_NO_FATAL_FAILURE(write_all(1));
+  ASSERT_NO_FATAL_FAILURE(write_all(*io, kObjects, 1));
   c.kill9_osd(1);
   ASSERT_TRUE(c.wait_osd_state(1, false, std::chrono::seconds(30)));
-  ASSERT_NO_FATAL_FAILURE(write_all(2));
+  ASSERT_NO_FATAL_FAILURE(write_all(*io, kObjects, 2));
   ASSERT_NE(c.osd_admin(0, "fault delay 1000 osd.1"), "");
   ASSERT_TRUE(c.start_osd(1).ok());
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -343,7 +315,7 @@ TEST(Peering, ACopyStillBeingRecoveredIsIncompleteWithoutTheWholeOne) {
   }
   EXPECT_NE(c.mons.cli({"pg", "dump"}).out.find("incomplete"), std::string::npos);
   // Nothing stale is served meanwhile: a read either waits (and times out) or is current.
-  client::ClusterOptions o = options_for(c);
+  client::ClusterOptions o = c.client_options();
   o.op_timeout = std::chrono::seconds(2);
   auto cl2 = client::Cluster::connect(o);
   ASSERT_TRUE(cl2.ok());

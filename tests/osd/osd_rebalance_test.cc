@@ -23,18 +23,6 @@ std::string value(const std::string& name, int version) {
   return name + " v" + std::to_string(version) + std::string(16000, static_cast<char>('a' + version % 26));
 }
 
-client::ClusterOptions options_for(const OsdCluster& c) {
-  client::ClusterOptions o;
-  o.mon_host = c.mons.mon_host();
-  o.op_timeout = std::chrono::seconds(60);
-  return o;
-}
-
-void cli_ok(const OsdCluster& c, const std::vector<std::string>& words) {
-  auto r = c.mons.cli(words);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-}
-
 // The acting and up sets of every PG, from `cairn pg dump`.
 struct PgSets {
   std::string pgid, state;
@@ -110,10 +98,8 @@ TEST(Rebalance, DrainingAnOsdAndRemovingAHostKeepEveryCopy) {
                {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s"}, "1G");
   const std::vector<std::string> host{"hostA", "hostA", "hostB", "hostC", "hostD"};
   for (int i = 0; i < 5; ++i) c.set_host(i, host[static_cast<size_t>(i)]);
-  ASSERT_TRUE(c.start().ok());
-  ASSERT_TRUE(c.create_pool("p", 32, 3, 2).ok());
-  ASSERT_TRUE(c.wait_clean(std::chrono::seconds(60)));
-  auto cl = client::Cluster::connect(options_for(c));
+  ASSERT_TRUE(c.start_with_pool("p", 32, 3, 2).ok());
+  auto cl = client::Cluster::connect(c.client_options());
   ASSERT_TRUE(cl.ok()) << cl.status().to_string();
   auto io = (*cl)->io_ctx("p");
   ASSERT_TRUE(io.ok());
@@ -131,7 +117,7 @@ TEST(Rebalance, DrainingAnOsdAndRemovingAHostKeepEveryCopy) {
 
   // 1. osd.1 is marked out: it is drained (mostly onto osd.0, its host's other OSD)
   // while it keeps serving, and ends up holding nothing.
-  cli_ok(c, {"osd", "out", "1"});
+  ASSERT_TRUE(c.cli_ok({"osd", "out", "1"}).ok());
   bool saw_remapped = false;
   ASSERT_NO_FATAL_FAILURE(move_until(
       c, w,
@@ -145,7 +131,7 @@ TEST(Rebalance, DrainingAnOsdAndRemovingAHostKeepEveryCopy) {
   ASSERT_NO_FATAL_FAILURE(w.verify());
 
   // 2. hostA leaves: osd.0 goes out too, then both leave CRUSH and the host bucket is removed.
-  cli_ok(c, {"osd", "out", "0"});
+  ASSERT_TRUE(c.cli_ok({"osd", "out", "0"}).ok());
   saw_remapped = false;
   auto off_host_a = [&](const std::vector<PgSets>& sets) {
     return std::none_of(sets.begin(), sets.end(), [](const PgSets& p) { return holds(p, 0) || holds(p, 1); });
@@ -160,9 +146,9 @@ TEST(Rebalance, DrainingAnOsdAndRemovingAHostKeepEveryCopy) {
   EXPECT_NE(c.mons.cli({"osd", "crush", "rm", "hostA"}).exit_code, 0);
   c.stop_osd(0);
   c.stop_osd(1);
-  cli_ok(c, {"osd", "down", "0", "1"});
-  cli_ok(c, {"osd", "rm", "0", "1"});
-  cli_ok(c, {"osd", "crush", "rm", "hostA"});
+  ASSERT_TRUE(c.cli_ok({"osd", "down", "0", "1"}).ok());
+  ASSERT_TRUE(c.cli_ok({"osd", "rm", "0", "1"}).ok());
+  ASSERT_TRUE(c.cli_ok({"osd", "crush", "rm", "hostA"}).ok());
   EXPECT_EQ(c.mons.cli({"osd", "tree"}).out.find("hostA"), std::string::npos)
       << c.mons.cli({"osd", "tree"}).out;
   ASSERT_NO_FATAL_FAILURE(move_until(c, w, off_host_a, saw_remapped));
@@ -173,10 +159,8 @@ TEST(Rebalance, DrainingAnOsdAndRemovingAHostKeepEveryCopy) {
 TEST(Rebalance, BackfillWaitsWhileTheTargetIsOverItsBackfillfullRatio) {
   OsdCluster c(1, 3, {"--osd-heartbeat-grace", "3s"},
                {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s"}, "1G");
-  ASSERT_TRUE(c.start().ok());
-  ASSERT_TRUE(c.create_pool("p", 16, 2, 1).ok());
-  ASSERT_TRUE(c.wait_clean(std::chrono::seconds(60)));
-  auto cl = client::Cluster::connect(options_for(c));
+  ASSERT_TRUE(c.start_with_pool("p", 16, 2, 1).ok());
+  auto cl = client::Cluster::connect(c.client_options());
   ASSERT_TRUE(cl.ok()) << cl.status().to_string();
   auto io = (*cl)->io_ctx("p");
   ASSERT_TRUE(io.ok());
@@ -186,7 +170,7 @@ TEST(Rebalance, BackfillWaitsWhileTheTargetIsOverItsBackfillfullRatio) {
   EXPECT_NE(c.mons.cli({"osd", "set-backfillfull-ratio", "1.5"}).exit_code, 0);
   EXPECT_NE(c.mons.cli({"osd", "set-backfillfull-ratio", "x"}).exit_code, 0);
   // A ratio of 0: every OSD counts as too full to backfill onto.
-  cli_ok(c, {"osd", "set-backfillfull-ratio", "0"});
+  ASSERT_TRUE(c.cli_ok({"osd", "set-backfillfull-ratio", "0"}).ok());
   auto flagged = [&](int osd) {
     auto d = nlohmann::json::parse(c.mons.cli({"osd", "dump"}, true).out, nullptr, false);
     if (d.is_discarded()) return false;
@@ -220,7 +204,7 @@ TEST(Rebalance, BackfillWaitsWhileTheTargetIsOverItsBackfillfullRatio) {
   }
   EXPECT_NE(c.mons.cli({"health", "detail"}).out.find("PG_BACKFILL_FULL"), std::string::npos);
   // Room again: the backfill runs and the new OSD takes its share.
-  cli_ok(c, {"osd", "set-backfillfull-ratio", "0.9"});
+  ASSERT_TRUE(c.cli_ok({"osd", "set-backfillfull-ratio", "0.9"}).ok());
   bool saw_remapped = false;
   ASSERT_NO_FATAL_FAILURE(move_until(
       c, w,
