@@ -98,17 +98,20 @@ bool ReplicatedPg::log_covers(const msg::PgInfoMsg& copy, const msg::PgInfoMsg& 
   return Eversion{auth.log_first_epoch, auth.log_first} <= have;
 }
 
+bool ReplicatedPg::log_has(Eversion lu) const {
+  if (lu > log_.head()) return false;
+  if (lu == log_.head()) return true;
+  const auto& es = log_.entries();
+  if (lu.is_zero() && !es.empty() && es.front().version.version == 1) return true;  // the whole history
+  auto it = std::lower_bound(es.begin(), es.end(), lu,
+                             [](const LogEntry& e, const Eversion& v) { return e.version < v; });
+  return it != es.end() && it->version == lu;
+}
+
 std::optional<std::set<store::ObjectId>> ReplicatedPg::log_objects_since(Eversion lu) const {
-  if (lu > log_.head()) return std::nullopt;
-  if (lu != log_.head()) {
-    const auto& es = log_.entries();
-    bool from_start = lu.is_zero() && !es.empty() && es.front().version.version == 1;
-    auto it = std::lower_bound(es.begin(), es.end(), lu,
-                               [](const LogEntry& e, const Eversion& v) { return e.version < v; });
-    // The target's newest entry must be in this log (else it has entries this
-    // history lacks: divergent, rolled back only by a scan).
-    if (!from_start && (it == es.end() || it->version != lu)) return std::nullopt;
-  }
+  // The target's newest entry must be in this log (else it has entries this
+  // history lacks: divergent, rolled back only by a scan).
+  if (!log_has(lu)) return std::nullopt;
   std::set<store::ObjectId> objs;
   for (const auto& e : log_.entries_after(lu)) objs.insert(e.oid);
   return objs;

@@ -747,7 +747,6 @@ msg::PgStatEntry ReplicatedPg::stats() const {
       if (recovering()) {
         s.state |= msg::kPgRecovering | msg::kPgDegraded;
         for (const auto& [o, targets] : missing_) s.degraded_objects += targets.size();
-        for (const auto& [t, objs] : planned_missing_) s.degraded_objects += objs.size();
       }
       if (up_ != acting_) {
         s.state |= msg::kPgRemapped;

@@ -183,9 +183,10 @@ class ReplicatedPg {
   // and its last_update must both be in it (entries past a last_update this log
   // lacks are divergent: only a scan finds what they touched).
   bool log_reaches(const msg::PgInfoMsg& i) const {
-    return log_objects_since(have(i)).has_value() &&
-           log_objects_since(Eversion{i.last_update_epoch, i.last_update}).has_value();
+    return log_has(have(i)) && log_has(Eversion{i.last_update_epoch, i.last_update});
   }
+  // Is `v` an entry of this log (or its head, or zero when the log holds the whole history)?
+  bool log_has(Eversion v) const;
   // Up to where a copy is known whole: its last_update, or last_complete while it has missing objects.
   static Eversion have(const msg::PgInfoMsg& i) {
     return i.has_missing ? Eversion{i.last_complete_epoch, i.last_complete}
