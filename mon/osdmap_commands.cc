@@ -254,6 +254,28 @@ void OsdMapService::osd_crush_command(const MonCommand& cmd, ReplyFn done) {
         },
         "", std::move(done));
   }
+  if (sub == "add") {
+    // osd crush add osd.<id> <weight> <type>=<bucket>: places an OSD (Ceph's spelling).
+    if (a.size() != 3 || a.at(2).find('=') == std::string::npos)
+      return reply_now(done,
+                       Status(Errc::kInvalid, "usage: osd crush add osd.<id> <weight> <type>=<bucket>"));
+    auto id = parse_osd_id(a.at(0));
+    auto w = parse_weight(a.at(1), 65535);
+    if (!id.ok() || !w.ok()) return reply_now(done, !id.ok() ? id.status() : w.status());
+    if (!projected().exists(*id))
+      return reply_now(done, Status(Errc::kNotFound, "no such osd (osd create first)"));
+    std::string dest = a.at(2).substr(a.at(2).find('=') + 1);
+    return reply_after(
+        [id = *id, w = *w, dest](const OsdMap& m, OsdMapIncremental& inc) -> Status {
+          crush::CrushMap c = inc.new_crush ? *inc.new_crush : m.crush;
+          if (c.device(id))
+            return error(Errc::kExists, "osd." + std::to_string(id) + " is placed already (use move)");
+          CAIRN_RETURN_IF_ERROR(crush::add_osd(c, id, dest, w));
+          inc.new_crush = std::move(c);
+          return {};
+        },
+        "", std::move(done));
+  }
   if (sub == "rm") {
     // osd crush rm <item>: a device leaves placement (its data moves elsewhere); a bucket must be empty.
     if (a.size() != 1) return reply_now(done, Status(Errc::kInvalid, "usage: osd crush rm <item>"));
@@ -271,7 +293,7 @@ void OsdMapService::osd_crush_command(const MonCommand& cmd, ReplyFn done) {
         "", std::move(done));
   }
   reply_now(done, Status(Errc::kInvalid,
-                         "unknown command 'osd crush " + sub + "' (add-bucket, move, reweight, rm)"));
+                         "unknown command 'osd crush " + sub + "' (add, add-bucket, move, reweight, rm)"));
 }
 
 void OsdMapService::pool_command(const MonCommand& cmd, ReplyFn done) {

@@ -255,6 +255,26 @@ class OsdMapTrimTest : public OsdMapServiceTest {
   }
 };
 
+TEST_F(OsdMapServiceTest, CrushAddPlacesAnOsdAndRmTakesItAndEmptyBucketsOut) {
+  boot_osds(3);
+  ASSERT_EQ(run({"osd", "create"}).out, "3\n");
+  ASSERT_EQ(run({"osd", "crush", "add-bucket", "rack1", "host"}).code, 0);
+  EXPECT_NE(run({"osd", "crush", "add", "osd.3", "1.0", "host=nosuch"}).code, 0);
+  EXPECT_NE(run({"osd", "crush", "add", "osd.9", "1.0", "host=rack1"}).code, 0);
+  EXPECT_NE(run({"osd", "crush", "add", "osd.3", "1.0"}).code, 0);
+  ASSERT_EQ(run({"osd", "crush", "add", "osd.3", "1.0", "host=rack1"}).code, 0);
+  const crush::CrushMap& c = svc_->map().crush;
+  ASSERT_NE(c.device(3), nullptr);
+  EXPECT_EQ(c.parent(3), c.find_item("rack1"));
+  EXPECT_NE(run({"osd", "crush", "add", "osd.3", "1.0", "host=rack1"}).code, 0) << "placed already";
+  EXPECT_NE(run({"osd", "crush", "rm", "rack1"}).code, 0) << "not empty";
+  ASSERT_EQ(run({"osd", "crush", "rm", "osd.3"}).code, 0);
+  EXPECT_EQ(svc_->map().crush.device(3), nullptr);
+  ASSERT_EQ(run({"osd", "crush", "rm", "rack1"}).code, 0);
+  EXPECT_FALSE(svc_->map().crush.find_item("rack1").has_value());
+  EXPECT_NE(run({"osd", "crush", "rm", "nosuch"}).code, 0);
+}
+
 TEST_F(OsdMapTrimTest, MapsAPgMayStillNeedAreKept) {
   boot_osds(3);
   ASSERT_EQ(run({"osd", "pool", "create", "rbd", "4", "--size", "3"}).code, 0);
