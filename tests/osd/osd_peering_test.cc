@@ -271,8 +271,13 @@ TEST(Peering, ReplicaRecoversWhileThePgServesAndAWriteToAMissingObjectGoesFirst)
 // the newest log but lacks objects, so the PG is `incomplete` and serves nothing
 // (never the stale versions it holds) until the whole copy returns.
 TEST(Peering, ACopyStillBeingRecoveredIsIncompleteWithoutTheWholeOne) {
-  OsdCluster c(1, 2, {"--osd-heartbeat-grace", "3s"},
-               {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s"}, "1G");
+  // Two OSDs: no peer can make up the two reporters a down mark needs, so the
+  // monitors' beacon timeout is what notices a dead one (kept short here).
+  OsdCluster c(1, 2,
+               {"--osd-heartbeat-grace", "3s", "--mon-osd-down-out-interval", "600s",
+                "--mon-osd-beacon-timeout", "6s"},
+               {"--osd-heartbeat-grace", "3s", "--osd-stats-interval", "1s", "--osd-beacon-interval", "1s"},
+               "1G");
   ASSERT_TRUE(c.start_with_pool("p", 4, 2, 1).ok());
   auto cl = client::Cluster::connect(c.client_options());
   ASSERT_TRUE(cl.ok()) << cl.status().to_string();
