@@ -184,6 +184,15 @@ BufferPtr BufferList::contiguous() const {
   return p;
 }
 
+BufferList BufferList::copy_exact() const {
+  BufferList out;
+  if (len_ == 0) return out;
+  BufferPtr p = BufferPtr::create(len_);
+  copy_out(0, len_, p.data());
+  out.append(std::move(p));
+  return out;
+}
+
 const BufferPtr& BufferList::rebuild() {
   if (segs_.size() != 1) {
     BufferPtr p = contiguous();

@@ -114,6 +114,10 @@ class BufferList {
   std::string to_string() const;
   // One contiguous view: the single segment itself, or a copy when there are several.
   BufferPtr contiguous() const;
+  // A copy in one allocation of exactly length() bytes, for a value kept for long
+  // (a cache entry): it pins neither a larger append segment it was encoded into
+  // nor the message it was decoded from.
+  BufferList copy_exact() const;
   // Makes the list one segment (copying if it had several) and returns it.
   const BufferPtr& rebuild();
   // Like rebuild(), with the segment aligned to `align` (for O_DIRECT).

@@ -135,8 +135,9 @@ class Decoder {
     return s;
   }
   // A u32-length-prefixed byte string: a large one is shared with the backing
-  // buffer if there is one; small ones are copied, so a small value kept for long
-  // (an xattr in a cache) does not pin a whole message's buffer.
+  // buffer if there is one; small ones are copied into an allocation of their own
+  // size, so a small value kept for long (an xattr in a cache) pins neither a whole
+  // message's buffer nor an append segment many times its size.
   static constexpr uint32_t kShareMinBytes = 64 * 1024;
   BufferList bytes() {
     uint32_t n = u32();
@@ -144,8 +145,8 @@ class Decoder {
     BufferList bl;
     if (backing_ && n >= kShareMinBytes)
       bl.append(backing_->slice(static_cast<size_t>(p_ - backing_->data()), n));
-    else
-      bl.append(p_, n);
+    else if (n > 0)
+      bl.append(BufferPtr::copy_of(p_, n));
     p_ += n;
     return bl;
   }

@@ -313,7 +313,10 @@ Status TxnBuilder::apply(const Transaction::Op& op, const PrebuiltWrite* pre) {
     }
     case T::kSetAttrs: {
       CAIRN_ASSIGN_OR_RETURN(Onode * o, mut(op.cid, op.oid, false));
-      for (const auto& [k, v] : op.kvs) o->xattrs[k] = v;
+      // The onode is cached: each value gets an allocation of its own size (an
+      // encoded object info sits in a 4 KiB append segment; a decoded one may be
+      // a slice of a 4 MiB message), so the cache's byte budget is what it holds.
+      for (const auto& [k, v] : op.kvs) o->xattrs[k] = v.copy_exact();
       return ok_status();
     }
     case T::kRmAttr: {
