@@ -1,9 +1,14 @@
 #include "common/buffer.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <unordered_map>
 
 namespace cairn {
 namespace {
@@ -11,7 +16,79 @@ namespace {
 // Smallest allocation made for copying appends: keeps small encodes in few segments.
 constexpr size_t kMinAppendSegment = 4096;
 
+constexpr size_t kPoolMinBytes = 1 << 20;
+constexpr size_t kPoolClassBytes = 1 << 20;
+
+class LargeBufferPool {
+ public:
+  char* get(size_t mapped) {
+    {
+      std::lock_guard lock(mu_);
+      auto it = free_.find(mapped);
+      if (it != free_.end() && !it->second.empty()) {
+        char* p = it->second.back();
+        it->second.pop_back();
+        retained_ -= mapped;
+        ++hits_;
+        return p;
+      }
+      ++misses_;
+    }
+    void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    return static_cast<char*>(p);
+  }
+  void put(char* p, size_t mapped) {
+    {
+      std::lock_guard lock(mu_);
+      if (retained_ + mapped <= limit_) {
+        free_[mapped].push_back(p);
+        retained_ += mapped;
+        return;
+      }
+    }
+    ::munmap(p, mapped);
+  }
+  void set_limit(uint64_t bytes) {
+    std::vector<std::pair<char*, size_t>> drop;
+    {
+      std::lock_guard lock(mu_);
+      limit_ = bytes;
+      for (auto& [mapped, v] : free_) {
+        while (retained_ > limit_ && !v.empty()) {
+          drop.emplace_back(v.back(), mapped);
+          v.pop_back();
+          retained_ -= mapped;
+        }
+      }
+    }
+    for (auto [p, mapped] : drop) ::munmap(p, mapped);
+  }
+  BufferPoolStats stats() {
+    std::lock_guard lock(mu_);
+    return BufferPoolStats{retained_, limit_, hits_, misses_};
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<size_t, std::vector<char*>> free_;  // by mapping length
+  uint64_t retained_ = 0;
+  uint64_t limit_ = 64ull << 20;
+  uint64_t hits_ = 0;
+  uint64_t misses_ = 0;
+};
+
+// Never destroyed: buffers may be released during static destruction.
+LargeBufferPool& large_pool() {
+  static auto* p = new LargeBufferPool;
+  return *p;
+}
+
 std::shared_ptr<char> alloc_raw(size_t len, size_t align) {
+  if (len >= kPoolMinBytes && align <= kDirectIoAlign) {
+    size_t mapped = (len + kPoolClassBytes - 1) / kPoolClassBytes * kPoolClassBytes;
+    return std::shared_ptr<char>(large_pool().get(mapped), [mapped](char* q) { large_pool().put(q, mapped); });
+  }
   if (len == 0) len = 1;
   if (align <= alignof(std::max_align_t)) {
     char* p = static_cast<char*>(std::malloc(len));
@@ -25,6 +102,9 @@ std::shared_ptr<char> alloc_raw(size_t len, size_t align) {
 }
 
 }  // namespace
+
+void set_buffer_pool_limit(uint64_t bytes) { large_pool().set_limit(bytes); }
+BufferPoolStats buffer_pool_stats() { return large_pool().stats(); }
 
 BufferPtr BufferPtr::create(size_t len) { return BufferPtr(alloc_raw(len, 0), 0, len); }
 

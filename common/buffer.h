@@ -24,6 +24,20 @@ namespace cairn {
 // Alignment required by O_DIRECT on every device we target.
 inline constexpr size_t kDirectIoAlign = 4096;
 
+// Large allocations (payloads: >= 1 MiB) are page-aligned mappings in whole MiB.
+// Freed ones are kept, already faulted in, for the next payload of that size, up
+// to a process-wide budget of retained bytes; beyond it they are unmapped. A
+// 4 MiB write then costs neither an mmap/munmap pair nor 1024 page faults per hop.
+struct BufferPoolStats {
+  uint64_t retained_bytes = 0;  // freed mappings kept for reuse
+  uint64_t limit_bytes = 0;
+  uint64_t hits = 0;    // large allocations served from the pool
+  uint64_t misses = 0;  // large allocations that mapped fresh memory
+};
+// Sets the budget of retained bytes (0: keep none). Default 64 MiB.
+void set_buffer_pool_limit(uint64_t bytes);
+BufferPoolStats buffer_pool_stats();
+
 class BufferPtr {
  public:
   BufferPtr() = default;

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "common/asio.h"
+#include "common/buffer.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "osd/osd_daemon.h"
@@ -20,6 +21,8 @@ cairn::Config options() {
       .define("mkfs", OptType::kBool, "false", "format the data directory and exit")
       .define("osd_device_size", OptType::kSize, "10G", "mkfs: size of the block file")
       .define("osd_cache_size", OptType::kSize, "128M", "metadata cache (onodes and RocksDB blocks)")
+      .define("osd_buffer_pool_size", OptType::kSize, "64M",
+              "freed payload buffers (>= 1 MiB) kept mapped for reuse; 0: unmap at once")
       .define("osd_store_dsync", OptType::kBool, "false",
               "data writes with RWF_DSYNC instead of one device flush per commit group")
       .define("mon_host", OptType::kString, "", "monitors: host:port,...")
@@ -79,6 +82,7 @@ int main(int argc, char** argv) {
   o.device_bytes = c.get_size("osd_device_size");
   o.cache_bytes = c.get_size("osd_cache_size");
   o.store_dsync = c.get_bool("osd_store_dsync");
+  cairn::set_buffer_pool_limit(c.get_size("osd_buffer_pool_size"));
   if (c.get_bool("mkfs")) {
     st = cairn::osd::OsdDaemon::mkfs(o);
     if (!st.ok()) return fail(st);

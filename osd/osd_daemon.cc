@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <future>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "common/buffer.h"
 #include "common/env.h"
 #include "common/log.h"
 #include "msg/mon_messages.h"
@@ -49,7 +51,11 @@ OsdDaemon::OsdDaemon(asio::io_context& front, OsdOptions opts)
       metrics_(MetricsRegistry::global()),
       m_ops_(metrics_.counter("cairn_osd_ops_total", "Client ops received")),
       m_op_bytes_(metrics_.counter("cairn_osd_op_in_bytes_total", "Client op payload bytes received")),
-      m_epoch_(metrics_.gauge("cairn_osd_osdmap_epoch", "OSD map epoch")) {}
+      m_epoch_(metrics_.gauge("cairn_osd_osdmap_epoch", "OSD map epoch")),
+      m_resident_(metrics_.gauge("cairn_osd_resident_bytes", "Resident memory of the process")),
+      m_pool_retained_(
+          metrics_.gauge("cairn_osd_buffer_pool_bytes", "Freed payload buffers kept for reuse (osd_buffer_pool_size)")),
+      m_onode_cache_(metrics_.gauge("cairn_osd_onode_cache_bytes", "Bytes in the store's onode cache")) {}
 
 OsdDaemon::~OsdDaemon() { stop(); }
 
@@ -551,6 +557,14 @@ void OsdDaemon::beacon_tick() {
 }
 
 void OsdDaemon::stats_tick() {
+  if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+    unsigned long size = 0, resident = 0;
+    if (std::fscanf(f, "%lu %lu", &size, &resident) == 2)
+      m_resident_.set(static_cast<int64_t>(resident) * sysconf(_SC_PAGESIZE));
+    std::fclose(f);
+  }
+  m_pool_retained_.set(static_cast<int64_t>(buffer_pool_stats().retained_bytes));
+  m_onode_cache_.set(static_cast<int64_t>(store_->stats().onode_cache_bytes));
   if (!map_ || !booted_epoch_) return;
   struct Gather {
     msg::OsdStatsMsg out;

@@ -133,6 +133,9 @@ class OsdDaemon {
   Counter& m_ops_;
   Counter& m_op_bytes_;
   Gauge& m_epoch_;
+  Gauge& m_resident_;
+  Gauge& m_pool_retained_;
+  Gauge& m_onode_cache_;
   std::unique_ptr<store::BlockStore> store_;
   std::unique_ptr<msg::Messenger> messenger_;
   msg::DispatchTable dispatch_;

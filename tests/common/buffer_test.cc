@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace cairn {
 namespace {
@@ -107,6 +109,47 @@ TEST(BufferList, MoveLeavesSourceEmpty) {
   a.append("zz", 2);
   EXPECT_EQ(a.to_string(), "zz");
   EXPECT_EQ(b.to_string(), "abcd");
+}
+
+// Payload-sized buffers come back to the next allocation of their size class, up
+// to the budget; beyond it they are unmapped, and a budget of 0 keeps none.
+TEST(BufferPool, FreedPayloadBuffersAreReusedWithinTheBudget) {
+  constexpr size_t kMiB = 1 << 20;
+  set_buffer_pool_limit(0);  // start empty, whatever other tests left
+  set_buffer_pool_limit(8 * kMiB);
+  const char* first = nullptr;
+  {
+    BufferPtr a = BufferPtr::create(4 * kMiB + 100);  // a 5 MiB mapping
+    std::memset(a.data(), 'x', a.size());
+    first = a.data();
+  }
+  BufferPoolStats s0 = buffer_pool_stats();
+  EXPECT_EQ(s0.retained_bytes, 5 * kMiB);
+  {
+    BufferPtr b = BufferPtr::create_aligned(4 * kMiB + 4096);  // same class, and page-aligned
+    EXPECT_EQ(b.data(), first);
+    EXPECT_TRUE(BufferList(b).is_aligned());
+    EXPECT_EQ(buffer_pool_stats().hits, s0.hits + 1);
+    EXPECT_EQ(buffer_pool_stats().retained_bytes, 0u);
+    BufferPtr z = BufferPtr::zeroed(2 * kMiB);  // another class: mapped fresh, zeroed
+    EXPECT_EQ(buffer_pool_stats().misses, s0.misses + 1);
+    EXPECT_EQ(std::count(z.data(), z.data() + z.size(), 0), static_cast<long>(z.size()));
+  }
+  // Both came back: 5 + 2 MiB fit in 8 MiB.
+  EXPECT_EQ(buffer_pool_stats().retained_bytes, 7 * kMiB);
+  {
+    std::vector<BufferPtr> many;
+    for (int i = 0; i < 4; ++i) many.push_back(BufferPtr::create(3 * kMiB));
+  }
+  EXPECT_LE(buffer_pool_stats().retained_bytes, 8 * kMiB);
+  // Small allocations never enter the pool.
+  { BufferPtr s = BufferPtr::create(64 * 1024); }
+  EXPECT_LE(buffer_pool_stats().retained_bytes, 8 * kMiB);
+  set_buffer_pool_limit(0);
+  EXPECT_EQ(buffer_pool_stats().retained_bytes, 0u);
+  { BufferPtr c = BufferPtr::create(4 * kMiB); }
+  EXPECT_EQ(buffer_pool_stats().retained_bytes, 0u);
+  set_buffer_pool_limit(64 * kMiB);
 }
 
 }  // namespace
