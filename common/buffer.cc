@@ -87,7 +87,8 @@ LargeBufferPool& large_pool() {
 std::shared_ptr<char> alloc_raw(size_t len, size_t align) {
   if (len >= kPoolMinBytes && align <= kDirectIoAlign) {
     size_t mapped = (len + kPoolClassBytes - 1) / kPoolClassBytes * kPoolClassBytes;
-    return std::shared_ptr<char>(large_pool().get(mapped), [mapped](char* q) { large_pool().put(q, mapped); });
+    return std::shared_ptr<char>(large_pool().get(mapped),
+                                 [mapped](char* q) { large_pool().put(q, mapped); });
   }
   if (len == 0) len = 1;
   if (align <= alignof(std::max_align_t)) {

@@ -53,8 +53,8 @@ OsdDaemon::OsdDaemon(asio::io_context& front, OsdOptions opts)
       m_op_bytes_(metrics_.counter("cairn_osd_op_in_bytes_total", "Client op payload bytes received")),
       m_epoch_(metrics_.gauge("cairn_osd_osdmap_epoch", "OSD map epoch")),
       m_resident_(metrics_.gauge("cairn_osd_resident_bytes", "Resident memory of the process")),
-      m_pool_retained_(
-          metrics_.gauge("cairn_osd_buffer_pool_bytes", "Freed payload buffers kept for reuse (osd_buffer_pool_size)")),
+      m_pool_retained_(metrics_.gauge("cairn_osd_buffer_pool_bytes",
+                                      "Freed payload buffers kept for reuse (osd_buffer_pool_size)")),
       m_onode_cache_(metrics_.gauge("cairn_osd_onode_cache_bytes", "Bytes in the store's onode cache")) {}
 
 OsdDaemon::~OsdDaemon() { stop(); }

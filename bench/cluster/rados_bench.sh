@@ -54,4 +54,4 @@ for f in "$DIR"/*.pid; do
   printf "%s %s (now %s)\n" "$(basename "$f" .pid)" "$(awk '/VmHWM/{printf "%.0f MiB", $2/1024}' /proc/$p/status)" \
     "$(awk '/VmRSS/{printf "%.0f MiB", $2/1024}' /proc/$p/status)"
 done
-[ -n "${KEEP:-}" ] || "$BIN/cairn" cluster down --dir "$DIR" >/dev/null
+[ -n "${KEEP:-}" ] || { "$BIN/cairn" cluster down --dir "$DIR" >/dev/null; rm -rf "$DIR"; }
