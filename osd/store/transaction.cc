@@ -97,13 +97,27 @@ Transaction& Transaction::move(const CollectionId& src_cid, const ObjectId& src,
   return *this;
 }
 
+// v2 pads the bytes before a large `data` so that it starts at a multiple of 4 KiB
+// from the start of the encoding: a replica that receives an encoded transaction
+// as a message's data segment (a page-aligned buffer) hands the payload to the
+// store's O_DIRECT writes without copying it. Small data (copied when decoded
+// anyway) keeps the v1 layout.
 void Transaction::Op::encode(Encoder& e) const {
-  auto m = e.begin_struct(1, 1);
+  bool pad = data.size() >= Decoder::kShareMinBytes;
+  auto m = e.begin_struct(pad ? 2 : 1, pad ? 2 : 1);
   e.put(type);
   e.put(cid);
   e.put(oid);
   e.u64(off);
   e.u64(len);
+  if (pad) {
+    // u16 count, that many zero bytes, then the u32 length of `data`.
+    size_t at = e.out().size() + 2 + 4;
+    uint16_t n = static_cast<uint16_t>((kDirectIoAlign - at % kDirectIoAlign) % kDirectIoAlign);
+    e.u16(n);
+    static const char kZeros[kDirectIoAlign] = {};
+    e.raw(kZeros, n);
+  }
   e.put(data);
   e.put(kvs);
   e.put(keys);
@@ -113,12 +127,17 @@ void Transaction::Op::encode(Encoder& e) const {
 }
 
 void Transaction::Op::decode(Decoder& d) {
-  auto s = d.begin_struct(1, "Transaction::Op");
+  auto s = d.begin_struct(2, "Transaction::Op");
   d.get(type);
   d.get(cid);
   d.get(oid);
   off = d.u64();
   len = d.u64();
+  if (s.version >= 2) {
+    uint16_t n = d.u16();
+    if (n >= kDirectIoAlign) d.fail("transaction op: padding beyond a block");
+    (void)d.raw(n);
+  }
   d.get(data);
   d.get(kvs);
   d.get(keys);
