@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -30,17 +31,22 @@ class LargeBufferPool {
         it->second.pop_back();
         retained_ -= mapped;
         ++hits_;
+        live_.emplace(p, mapped);
         return p;
       }
       ++misses_;
     }
     void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
+    std::lock_guard lock(mu_);
+    live_.emplace(static_cast<char*>(p), mapped);
     return static_cast<char*>(p);
   }
   void put(char* p, size_t mapped) {
     {
       std::lock_guard lock(mu_);
+      live_.erase(p);
+      crcs_.erase(p);
       if (retained_ + mapped <= limit_) {
         free_[mapped].push_back(p);
         retained_ += mapped;
@@ -64,6 +70,23 @@ class LargeBufferPool {
     }
     for (auto [p, mapped] : drop) ::munmap(p, mapped);
   }
+  void set_crcs(const char* start, std::vector<uint32_t> crcs) {
+    std::lock_guard lock(mu_);
+    auto it = live_.find(start);
+    if (it == live_.end() || crcs.size() * kDirectIoAlign > it->second) return;  // not ours: ignored
+    crcs_[start] = std::move(crcs);
+  }
+  bool get_crcs(const char* p, size_t n, std::vector<uint32_t>& out) {
+    std::lock_guard lock(mu_);
+    auto it = crcs_.upper_bound(p);
+    if (it == crcs_.begin()) return false;
+    --it;
+    size_t off = static_cast<size_t>(p - it->first);
+    if (off % kDirectIoAlign != 0 || off / kDirectIoAlign + n > it->second.size()) return false;
+    auto first = it->second.begin() + static_cast<std::ptrdiff_t>(off / kDirectIoAlign);
+    out.assign(first, first + static_cast<std::ptrdiff_t>(n));
+    return true;
+  }
   BufferPoolStats stats() {
     std::lock_guard lock(mu_);
     return BufferPoolStats{retained_, limit_, hits_, misses_};
@@ -72,6 +95,8 @@ class LargeBufferPool {
  private:
   std::mutex mu_;
   std::unordered_map<size_t, std::vector<char*>> free_;  // by mapping length
+  std::unordered_map<const char*, size_t> live_;         // handed out: start -> mapping length
+  std::map<const char*, std::vector<uint32_t>> crcs_;    // block crcs of live buffers
   uint64_t retained_ = 0;
   uint64_t limit_ = 64ull << 20;
   uint64_t hits_ = 0;
@@ -106,6 +131,12 @@ std::shared_ptr<char> alloc_raw(size_t len, size_t align) {
 
 void set_buffer_pool_limit(uint64_t bytes) { large_pool().set_limit(bytes); }
 BufferPoolStats buffer_pool_stats() { return large_pool().stats(); }
+void set_block_crcs(const char* start, std::vector<uint32_t> crcs) {
+  large_pool().set_crcs(start, std::move(crcs));
+}
+bool get_block_crcs(const char* p, size_t n, std::vector<uint32_t>& out) {
+  return n > 0 && large_pool().get_crcs(p, n, out);
+}
 
 BufferPtr BufferPtr::create(size_t len) { return BufferPtr(alloc_raw(len, 0), 0, len); }
 

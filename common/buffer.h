@@ -38,6 +38,18 @@ struct BufferPoolStats {
 void set_buffer_pool_limit(uint64_t bytes);
 BufferPoolStats buffer_pool_stats();
 
+// Block crcs remembered with a pooled buffer, so that the bytes are checksummed
+// once however many times they are sent and stored: the messenger computes the
+// crc32c of each 4 KiB block of a large received segment (and combines them for
+// the frame's crc); a replica forwarding the payload and the store writing it reuse
+// them. `crcs[i]` is crc32c(0, ...) of the 4 KiB at `start + i * 4096`; `start`
+// must be the beginning of a pooled allocation. Forgotten when the buffer is freed,
+// and only meaningful because a buffer is immutable once filled (see above).
+void set_block_crcs(const char* start, std::vector<uint32_t> crcs);
+// The crcs of the `n` blocks at `p`, if remembered (p 4 KiB-aligned from the
+// start of a pooled buffer whose crcs were set). Fills `out` (resized to n).
+bool get_block_crcs(const char* p, size_t n, std::vector<uint32_t>& out);
+
 class BufferPtr {
  public:
   BufferPtr() = default;

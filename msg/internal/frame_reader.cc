@@ -1,6 +1,8 @@
 #include "msg/internal/frame_reader.h"
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "common/checksum.h"
 
@@ -36,11 +38,30 @@ awaitable<Result<BufferList>> FrameReader::segment(size_t len, uint32_t& crc) {
     crc = crc32c(0, out);
     co_return out;
   }
-  // Large: one buffer of exactly len bytes.
+  // Large: one buffer of exactly len bytes (a pooled, page-aligned one).
   BufferPtr big = BufferPtr::create(len);
   size_t have = buffered();
   if (have) std::memcpy(big.data(), buf_.data() + start_, have);
-  crc = crc32c(0, big.data(), have);
+  // The crc of each 4 KiB block as it lands, while it is still in cache; the
+  // segment's crc is combined from them, and they stay with the buffer for the
+  // store and for forwarding (buffer.h: set_block_crcs).
+  std::vector<uint32_t> blocks;
+  blocks.reserve(len / kCrcBlock);
+  uint32_t part = 0;  // crc of the block being filled
+  size_t done = 0;    // bytes already in `blocks` or `part`
+  auto absorb = [&](size_t upto) {
+    while (done < upto) {
+      size_t in_block = done % kCrcBlock;
+      size_t n = std::min(upto - done, kCrcBlock - in_block);
+      part = crc32c(part, big.data() + done, n);
+      done += n;
+      if (done % kCrcBlock == 0) {
+        blocks.push_back(part);
+        part = 0;
+      }
+    }
+  };
+  absorb(have);
   // Drop the small buffer rather than rewind it: delivered messages may still
   // hold slices of it (rewinding once corrupted an echoed front in flight).
   buf_ = BufferPtr();
@@ -48,11 +69,13 @@ awaitable<Result<BufferList>> FrameReader::segment(size_t len, uint32_t& crc) {
   while (have < len) {
     auto n = co_await stream_.read_some(big.data() + have, len - have);
     if (!n.ok()) co_return n.status();
-    // The crc of each chunk as it lands, while it is still in cache.
-    crc = crc32c(crc, big.data() + have, *n);
     have += *n;
+    absorb(have);
     bytes_read_ += *n;
   }
+  crc = crc32c_append_blocks(0, blocks.data(), blocks.size());
+  if (len % kCrcBlock) crc = crc32c_combine(crc, part, len % kCrcBlock);
+  set_block_crcs(big.data(), std::move(blocks));
   co_return BufferList(std::move(big));
 }
 

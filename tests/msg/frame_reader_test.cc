@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "common/checksum.h"
 #include "common/env.h"
 
 namespace cairn::msg::internal {
@@ -60,7 +61,8 @@ awaitable<void> read_all(FrameReader& r, std::vector<ReceivedFrame>& out, Status
 }
 
 TEST(FrameReader, MixedSizesKeepDeliveredBytes) {
-  const std::vector<size_t> sizes = {0, 10, 4096, 300000, 5, 70000, 1u << 20, 3, 65536, 65537, 100};
+  const std::vector<size_t> sizes = {0,        10, 4096,  300000, 5,   70000,
+                                     1u << 20, 3,  65536, 65537,  100, (2u << 20) + 1001};
   std::string wire;
   for (size_t i = 0; i < sizes.size(); ++i) {
     FrameHeader h;
@@ -86,6 +88,17 @@ TEST(FrameReader, MixedSizesKeepDeliveredBytes) {
           << "seed " << seed << " frame " << i;
       EXPECT_TRUE(frames[i].data == payload(sizes[i], static_cast<int>(i)))
           << "seed " << seed << " frame " << i;
+      // A payload-sized segment keeps the crc of each whole 4 KiB block it holds
+      // (for the store and for forwarding), and they are the blocks' true crcs.
+      if (sizes[i] >= (1u << 20)) {
+        const BufferPtr& seg = frames[i].data.segments()[0];
+        size_t n = sizes[i] / 4096;
+        std::vector<uint32_t> crcs;
+        ASSERT_TRUE(get_block_crcs(seg.data(), n, crcs)) << i;
+        for (size_t k = 0; k < n; k += 97) EXPECT_EQ(crcs[k], crc32c(0, seg.data() + k * 4096, 4096)) << k;
+        EXPECT_FALSE(get_block_crcs(seg.data(), n + 1, crcs)) << "the partial last block has none";
+        EXPECT_FALSE(get_block_crcs(seg.data() + 100, 1, crcs)) << "not on a block boundary";
+      }
     }
     EXPECT_EQ(reader.bytes_read(), wire.size());
   }
@@ -109,7 +122,7 @@ TEST_P(CorruptFrame, IsAnError) {
   EXPECT_TRUE(frames.empty());
   EXPECT_EQ(end.code(), Errc::kCorrupt);
 }
-INSTANTIATE_TEST_SUITE_P(Sizes, CorruptFrame, ::testing::Values(1, 4096, 1u << 20));
+INSTANTIATE_TEST_SUITE_P(Sizes, CorruptFrame, ::testing::Values(1, 4096, 1u << 20, (1u << 20) + 1001));
 
 }  // namespace
 }  // namespace cairn::msg::internal

@@ -23,6 +23,7 @@ Status missing_collection(const CollectionId& cid) {
 Status missing_object(const ObjectId& oid) {
   return error(Errc::kNotFound, "object " + oid.to_string() + " does not exist");
 }
+static_assert(kBlockSize == kCrcBlock, "remembered payload crcs are per store block");
 uint32_t block_crc(const char* p) { return crc32c(0, p, kBlockSize); }
 }  // namespace
 
@@ -83,6 +84,8 @@ std::optional<PrebuiltWrite> prebuild_write(const Transaction::Op& op) {
   PrebuiltWrite p;
   if (op.data.num_segments() == 1 && op.data.is_aligned()) {
     p.buf = op.data.segments()[0];  // zero-copy: the caller's buffer is already aligned
+    // A received payload's block crcs were computed as it arrived: not again.
+    if (get_block_crcs(p.buf.data(), len / kBlockSize, p.crcs)) return p;
   } else {
     p.buf = BufferPtr::create_aligned(len);
     op.data.copy_out(0, len, p.buf.data());
