@@ -65,6 +65,10 @@ Status BlockStoreImpl::open_db(bool create) {
   // (the commit group's sync is the write path's main cost; docs/blockstore.md).
   o.recycle_log_file_num = 4;
   o.info_log_level = rocksdb::WARN_LEVEL;
+  // A bloom filter on each memtable: most onode lookups on the write path are for
+  // objects that do not exist yet, and without it each one walks the skiplist.
+  o.memtable_prefix_bloom_size_ratio = 0.02;
+  o.memtable_whole_key_filtering = true;
   rocksdb::BlockBasedTableOptions t;
   block_cache_ = rocksdb::NewLRUCache(opts_.cache_bytes / 2);
   t.block_cache = block_cache_;
