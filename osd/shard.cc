@@ -29,6 +29,12 @@ void Shard::start() {
   ro.queue_depth = 64;
   if (auto r = store::UringDevice::open(osd_.block_store().device_path(), ro); r.ok()) {
     ring_ = std::move(*r);
+    // The reads queued in one turn of the shard's loop go to the kernel together.
+    ring_->set_batched_submit([this] {
+      asio::post(io_, [this] {
+        if (ring_) ring_->submit();
+      });
+    });
     ring_fd_ = std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(ring_->event_fd()));
     arm_ring();
   } else {

@@ -116,6 +116,13 @@ void UringDevice::flush(Callback cb) {
 
 void UringDevice::enqueue(std::unique_ptr<Request> req) {
   backlog_.push_back(std::move(req));
+  if (schedule_submit_) {
+    if (!submit_scheduled_) {
+      submit_scheduled_ = true;
+      schedule_submit_();
+    }
+    return;
+  }
   submit_backlog();
 }
 

@@ -61,6 +61,37 @@ TEST_F(UringDeviceTest, WritesFlushesAndReadsBackWithManyInFlight) {
   EXPECT_EQ(s.data()[0], 'b');
 }
 
+// Batched submission: requests wait for submit(), and the owner is asked once per
+// batch to arrange it.
+TEST_F(UringDeviceTest, BatchedSubmissionWaitsForSubmitAndAsksOncePerBatch) {
+  BufferPtr w = BufferPtr::create_aligned(5 * 4096);
+  for (int i = 0; i < 5; ++i) std::memset(w.data() + i * 4096, 'k' + i, 4096);
+  int writes = 0;
+  dev_->write(0, BufferList(w), [&](Status st) { writes += st.ok(); });
+  ASSERT_TRUE(dev_->run_until_idle().ok());
+  ASSERT_EQ(writes, 1);
+  int asked = 0, done = 0;
+  dev_->set_batched_submit([&] { ++asked; });
+  std::vector<BufferPtr> bufs;
+  for (int i = 0; i < 5; ++i) {
+    bufs.push_back(BufferPtr::create_aligned(4096));
+    dev_->read(static_cast<uint64_t>(i) * 4096, bufs.back(), [&](Status st) { done += st.ok(); });
+  }
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(dev_->in_flight(), 5u);
+  pollfd p{dev_->event_fd(), POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 100), 0) << "nothing reaches the kernel before submit()";
+  dev_->submit();
+  ASSERT_TRUE(dev_->run_until_idle().ok());
+  EXPECT_EQ(done, 5);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(bufs[static_cast<size_t>(i)].data()[7], 'k' + i) << i;
+  dev_->read(0, bufs[0], [&](Status st) { done += st.ok(); });
+  EXPECT_EQ(asked, 2) << "a new batch asks again";
+  dev_->submit();
+  ASSERT_TRUE(dev_->run_until_idle().ok());
+  EXPECT_EQ(done, 6);
+}
+
 TEST_F(UringDeviceTest, RejectsUnalignedAndOutOfRangeWithoutCrashing) {
   std::vector<Errc> codes;
   auto cb = [&](Status st) { codes.push_back(st.code()); };
