@@ -23,6 +23,9 @@ struct Message {
   uint64_t tid = 0;
   BufferList front;
   BufferList data;
+  // Set by the messenger on a received request it counts against
+  // MessengerOptions::max_client_bytes: released when the last copy is destroyed.
+  std::shared_ptr<void> hold;
 
   // A message whose front is `body` encoded.
   template <typename T>

@@ -180,5 +180,9 @@ EntityAddr Messenger::addr() const { return impl_->my_addr; }
 FaultInjector& Messenger::faults() { return impl_->faults; }
 asio::io_context& Messenger::io() { return impl_->io; }
 size_t Messenger::num_connections() const { return impl_->num_sessions(); }
+uint64_t Messenger::client_bytes_held() const { return impl_->client_bytes->load(std::memory_order_relaxed); }
+uint64_t Messenger::client_throttle_waits() const {
+  return impl_->client_throttle_waits.load(std::memory_order_relaxed);
+}
 
 }  // namespace cairn::msg

@@ -51,6 +51,12 @@ struct MessengerOptions {
   std::chrono::milliseconds reconnect_max{2000};
   // Accepted connections beyond this are refused (each costs buffers and a socket).
   size_t max_connections = 4096;
+  // Bytes of requests received on accepted lossy (client) connections that the
+  // dispatcher still holds (Message::hold: until the last copy of the request is
+  // gone, for an OSD when it has answered). Beyond this, those connections stop
+  // reading until enough is released: memory stays bounded whatever clients send,
+  // and TCP pushes back on them. 0: no bound. Daemon-to-daemon links never wait.
+  size_t max_client_bytes = 0;
   // Seed for fault injection draws and backoff jitter (reproducible tests).
   uint64_t seed = 1;
 };
@@ -83,6 +89,10 @@ class Messenger {
   asio::io_context& io();
   // Connections currently known (accepted or made), for tests and admin commands.
   size_t num_connections() const;
+  // max_client_bytes accounting: bytes of client requests held now, and how many
+  // times a client connection paused its reads at the bound.
+  uint64_t client_bytes_held() const;
+  uint64_t client_throttle_waits() const;
 
  private:
   std::shared_ptr<MessengerImpl> impl_;

@@ -55,7 +55,11 @@ OsdDaemon::OsdDaemon(asio::io_context& front, OsdOptions opts)
       m_resident_(metrics_.gauge("cairn_osd_resident_bytes", "Resident memory of the process")),
       m_pool_retained_(metrics_.gauge("cairn_osd_buffer_pool_bytes",
                                       "Freed payload buffers kept for reuse (osd_buffer_pool_size)")),
-      m_onode_cache_(metrics_.gauge("cairn_osd_onode_cache_bytes", "Bytes in the store's onode cache")) {}
+      m_onode_cache_(metrics_.gauge("cairn_osd_onode_cache_bytes", "Bytes in the store's onode cache")),
+      m_client_bytes_(metrics_.gauge("cairn_osd_client_bytes_held",
+                                     "Bytes of client requests in progress (osd_client_message_size_cap)")),
+      m_client_waits_(metrics_.gauge("cairn_osd_client_throttle_waits",
+                                     "Times a client connection paused its reads at osd_client_message_size_cap")) {}
 
 OsdDaemon::~OsdDaemon() { stop(); }
 
@@ -85,7 +89,9 @@ Status OsdDaemon::start() {
 
   CAIRN_ASSIGN_OR_RETURN(auto mons, msg::MonSession::parse_hosts(opts_.mon_host));
   CAIRN_ASSIGN_OR_RETURN(auto self, msg::EntityName::parse(osd_name(opts_.id)));
-  messenger_ = std::make_unique<msg::Messenger>(io_, self);
+  msg::MessengerOptions mo;
+  mo.max_client_bytes = opts_.client_message_cap;
+  messenger_ = std::make_unique<msg::Messenger>(io_, self, mo);
   register_handlers();
   messenger_->set_dispatcher(&dispatch_);
   msg::EntityAddr bind_addr{opts_.public_addr, opts_.port};
@@ -565,6 +571,10 @@ void OsdDaemon::stats_tick() {
   }
   m_pool_retained_.set(static_cast<int64_t>(buffer_pool_stats().retained_bytes));
   m_onode_cache_.set(static_cast<int64_t>(store_->stats().onode_cache_bytes));
+  if (messenger_) {
+    m_client_bytes_.set(static_cast<int64_t>(messenger_->client_bytes_held()));
+    m_client_waits_.set(static_cast<int64_t>(messenger_->client_throttle_waits()));
+  }
   if (!map_ || !booted_epoch_) return;
   struct Gather {
     msg::OsdStatsMsg out;

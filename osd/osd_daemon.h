@@ -45,6 +45,9 @@ struct OsdOptions {
   uint64_t device_bytes = 10ull << 30;  // mkfs: size of the block file
   uint64_t cache_bytes = 128ull << 20;
   bool store_dsync = false;  // data writes with RWF_DSYNC instead of a flush per commit group
+  // Bytes of client requests in progress beyond which client connections stop
+  // being read (osd_client_message_size_cap; 0: no bound).
+  uint64_t client_message_cap = 128ull << 20;
   uint32_t heartbeat_interval_ms = 1000;
   uint32_t heartbeat_grace_ms = 20000;
   uint32_t stats_interval_ms = 2000;
@@ -136,6 +139,8 @@ class OsdDaemon {
   Gauge& m_resident_;
   Gauge& m_pool_retained_;
   Gauge& m_onode_cache_;
+  Gauge& m_client_bytes_;
+  Gauge& m_client_waits_;
   std::unique_ptr<store::BlockStore> store_;
   std::unique_ptr<msg::Messenger> messenger_;
   msg::DispatchTable dispatch_;

@@ -34,6 +34,10 @@ class MessengerImpl : public std::enable_shared_from_this<MessengerImpl> {
   Dispatcher* dispatcher = nullptr;  // set before the io_context runs
   EntityAddr my_addr;                // set by bind()
   std::atomic<bool> stopped{false};
+  // Bytes of held client requests (max_client_bytes); shared with each hold so a
+  // request outliving the messenger releases into live memory.
+  std::shared_ptr<std::atomic<uint64_t>> client_bytes = std::make_shared<std::atomic<uint64_t>>(0);
+  std::atomic<uint64_t> client_throttle_waits{0};
 
   Transport& transport() { return *transport_; }
   Result<EntityAddr> bind(const EntityAddr& addr);

@@ -24,7 +24,23 @@ constexpr size_t kMaxBatchIovecs = 256;
 awaitable<Status> Session::read_loop(std::shared_ptr<Link> link) {
   auto self = shared_from_this();
   Result<ReceivedFrame> f(Status(Errc::kShutdown, "link closed"));
+  bool throttled = policy_ == Policy::kLossy && !initiator_ && m_->opts.max_client_bytes > 0;
+  std::unique_ptr<asio::steady_timer> pause;
   while (!link->dead) {
+    // Over the client bound: read nothing more until the dispatcher lets go of
+    // enough (polled: releases happen on any thread; a 1 ms wait only while over).
+    while (throttled && m_->client_bytes->load(std::memory_order_relaxed) >= m_->opts.max_client_bytes &&
+           !link->dead && !m_->stopped) {
+      if (!pause) {
+        pause = std::make_unique<asio::steady_timer>(ex_);
+        m_->client_throttle_waits.fetch_add(1, std::memory_order_relaxed);
+      }
+      pause->expires_after(std::chrono::milliseconds(1));
+      error_code ec;
+      co_await pause->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      last_rx_ = Clock::now();  // not reading by choice: the peer is not silent
+    }
+    pause.reset();
     if (!link->reader.try_next_buffered(f)) f = co_await link->reader.next();
     if (!f.ok()) co_return f.status();
     if (link->dead) break;
@@ -63,6 +79,13 @@ Status Session::handle_frame(ReceivedFrame f) {
   m.front = std::move(f.front);
   m.data = std::move(f.data);
   stats_.received.fetch_add(1, std::memory_order_relaxed);
+  if (policy_ == Policy::kLossy && !initiator_ && m_->opts.max_client_bytes > 0 && !m.is_reply()) {
+    size_t charge = m.wire_size();
+    m_->client_bytes->fetch_add(charge, std::memory_order_relaxed);
+    m.hold = std::shared_ptr<void>(nullptr, [counter = m_->client_bytes, charge](void*) {
+      counter->fetch_sub(charge, std::memory_order_relaxed);
+    });
+  }
   if (m.is_reply()) {
     complete_request(m.tid, std::move(m));
   } else if (m_->dispatcher) {

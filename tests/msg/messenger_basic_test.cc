@@ -1,6 +1,9 @@
 // Messenger over real loopback sockets: request/response, many connections, a
 // 64 MiB message, per-op timeouts, lossy close.
 #include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "common/checksum.h"
@@ -95,6 +98,58 @@ TEST(Messenger, SixtyFourMiBRoundTrip) {
   EXPECT_EQ(r->data.size(), len);
   EXPECT_EQ(r->data.num_segments(), 1u);  // the data segment was read into one buffer
   EXPECT_EQ(crc32c(0, r->data), crc);
+}
+
+// max_client_bytes: a server holding client requests stops reading that client's
+// connection at the bound (memory stays bounded; TCP pushes back), stays
+// connected however long that lasts, and reads on as the requests are released.
+TEST(Messenger, ClientBytesBoundPausesReadingUntilReleased) {
+  MessengerOptions so = testing::fast_options();
+  so.max_client_bytes = 1u << 20;
+  Node server("osd.1", so), client("client.1", testing::fast_options(), false);
+  std::mutex mu;
+  std::vector<Message> held;
+  server.table().on(kMsgTestPing, [&](const ConnectionRef&, Message m) {
+    std::lock_guard lock(mu);
+    held.push_back(std::move(m));
+  });
+  server.start();
+  client.start();
+  auto count = [&] {
+    std::lock_guard lock(mu);
+    return held.size();
+  };
+  auto c = client.connect(server.inst(), Policy::kLossy);
+  constexpr int kMsgs = 10;
+  for (int i = 0; i < kMsgs; ++i) {
+    BufferList data = BufferList::copy_of(std::string(512 * 1024, static_cast<char>('a' + i)));
+    ASSERT_TRUE(c->send(testing::text_msg(kMsgTestPing, std::to_string(i), data)).ok()) << i;
+  }
+  ASSERT_TRUE(testing::eventually([&] { return count() >= 2; }));
+  // Longer than the keepalive timeout (2 s): the paused connection must survive it.
+  std::this_thread::sleep_for(3000ms);
+  EXPECT_LE(count(), 3u) << "reading went on past the bound";
+  EXPECT_GE(server.m().client_bytes_held(), 1u << 20);
+  EXPECT_GE(server.m().client_throttle_waits(), 1u);
+  EXPECT_TRUE(c->is_open());
+  // Release as they come: everything arrives, in order and intact.
+  std::vector<Message> all;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (all.size() < kMsgs && std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard lock(mu);
+      for (auto& m : held) all.push_back(std::move(m));
+      held.clear();
+    }
+    for (auto& m : all) m.hold.reset();  // released: the bytes no longer count
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_EQ(all.size(), static_cast<size_t>(kMsgs));
+  for (int i = 0; i < kMsgs; ++i) {
+    EXPECT_EQ(all[i].front.to_string(), std::to_string(i));
+    EXPECT_TRUE(all[i].data == std::string(512 * 1024, static_cast<char>('a' + i))) << i;
+  }
+  EXPECT_TRUE(testing::eventually([&] { return server.m().client_bytes_held() == 0; }));
 }
 
 TEST(Messenger, PerOpTimeout) {
