@@ -58,8 +58,9 @@ OsdDaemon::OsdDaemon(asio::io_context& front, OsdOptions opts)
       m_onode_cache_(metrics_.gauge("cairn_osd_onode_cache_bytes", "Bytes in the store's onode cache")),
       m_client_bytes_(metrics_.gauge("cairn_osd_client_bytes_held",
                                      "Bytes of client requests in progress (osd_client_message_size_cap)")),
-      m_client_waits_(metrics_.gauge("cairn_osd_client_throttle_waits",
-                                     "Times a client connection paused its reads at osd_client_message_size_cap")) {}
+      m_client_waits_(
+          metrics_.gauge("cairn_osd_client_throttle_waits",
+                         "Times a client connection paused its reads at osd_client_message_size_cap")) {}
 
 OsdDaemon::~OsdDaemon() { stop(); }
 
