@@ -621,6 +621,9 @@ void OsdDaemon::register_admin_commands() {
     nlohmann::json j = {
         {"osd", opts_.id},          {"addr", addr()},           {"osdmap_epoch", map_ ? map_->epoch : 0},
         {"up", booted_epoch_ != 0}, {"shards", shards_.size()}, {"mon", mon_ ? mon_->current() : ""}};
+    j["client_bytes_held"] = messenger_->client_bytes_held();
+    j["client_throttle_waits"] = messenger_->client_throttle_waits();
+    j["buffer_pool_bytes"] = buffer_pool_stats().retained_bytes;
     return Result<std::string>(j.dump());
   });
   admin_->register_command(

@@ -1,8 +1,13 @@
-// A cluster whose disks fill up: writes fail with ENOSPC and lose nothing, deletes
-// still work, and writes resume once space is freed.
+// Resource bounds. A cluster whose disks fill up: writes fail with ENOSPC and lose
+// nothing, deletes still work, and writes resume once space is freed. And the bound
+// on client bytes in progress: clients pause, nothing fails.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "client/rados.h"
 #include "osd_cluster.h"
@@ -59,6 +64,51 @@ TEST(OsdFull, WritesStopCleanlyWhenFullAndResumeAfterDeletes) {
   EXPECT_TRUE(again.ok()) << again.to_string();
   EXPECT_EQ(io->read("after", 0, 0)->to_string(), "space again");
   for (int i = 15; i < acked; ++i) ASSERT_TRUE(io->read("fill-" + std::to_string(i), 0, 0).ok()) << i;
+}
+
+// osd_client_message_size_cap: with 6 MiB of client requests allowed in progress,
+// 24 concurrent 4 MiB writes make the OSDs pause reading their clients, and every
+// write still completes and reads back (replication is not held up by the bound).
+TEST(OsdClientCap, ConcurrentLargeWritesPauseClientsAndAllComplete) {
+  OsdCluster c(1, 3, {}, {"--osd-client-message-size-cap", "6M"}, "1G");
+  ASSERT_TRUE(c.start_with_pool("cap", 8, 3, 2).ok());
+  auto cl = client::Cluster::connect(c.client_options());
+  ASSERT_TRUE(cl.ok()) << cl.status().to_string();
+  auto io = (*cl)->io_ctx("cap");
+  ASSERT_TRUE(io.ok());
+  auto payload = [](int i) { return std::string(4 << 20, static_cast<char>('a' + i % 26)); };
+  constexpr int kWrites = 24;
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0, failed = 0;
+  for (int i = 0; i < kWrites; ++i) {
+    client::WriteOp op;
+    op.write_full(BufferList::copy_of(payload(i)));
+    io->aio_operate("big-" + std::to_string(i), op, [&](Result<client::OpReply> r) {
+      std::lock_guard lock(mu);
+      ++done;
+      if (!r.ok() || r->result != 0) ++failed;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(120), [&] { return done == kWrites; }));
+  }
+  EXPECT_EQ(failed, 0);
+  uint64_t waits = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto j = nlohmann::json::parse(c.osd_admin(i, "status"), nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << i;
+    waits += j.value("client_throttle_waits", 0u);
+    EXPECT_EQ(j.value("client_bytes_held", 1u), 0u) << "osd." << i << " still holds client bytes";
+  }
+  EXPECT_GT(waits, 0u) << "no OSD ever paused: the bound was not exercised";
+  for (int i = 0; i < kWrites; ++i) {
+    auto r = io->read("big-" + std::to_string(i), 0, 0);
+    ASSERT_TRUE(r.ok()) << i;
+    ASSERT_TRUE(r->to_string() == payload(i)) << i;
+  }
 }
 
 }  // namespace
