@@ -23,8 +23,9 @@ cairn::Config options() {
       .define("osd_cache_size", OptType::kSize, "128M", "metadata cache (onodes and RocksDB blocks)")
       .define("osd_buffer_pool_size", OptType::kSize, "64M",
               "freed payload buffers (>= 1 MiB) kept mapped for reuse; 0: unmap at once")
-      .define("osd_client_message_size_cap", OptType::kSize, "128M",
-              "client request bytes in progress beyond which client connections stop being read (0: no bound)")
+      .define(
+          "osd_client_message_size_cap", OptType::kSize, "128M",
+          "client request bytes in progress beyond which client connections stop being read (0: no bound)")
       .define("osd_store_dsync", OptType::kBool, "false",
               "data writes with RWF_DSYNC instead of one device flush per commit group")
       .define("mon_host", OptType::kString, "", "monitors: host:port,...")
