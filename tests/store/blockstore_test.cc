@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/checksum.h"
 #include "common/encoding.h"
 #include "osd/store/block_store.h"
 #include "store_test_util.h"
@@ -230,6 +231,38 @@ TEST_F(BlockStoreTest, FsckFindsLeaksAndBlocksMappedButFree) {
 
 // Reads through a shard's own ring agree with read(), holes and in-memory
 // deferred blocks included, and fail with kIo on a bad block.
+// A payload-sized read wholly from the device keeps its blocks' verified crcs (so
+// the reply's frame crc is combined, not recomputed); a read with a hole does not.
+TEST_F(BlockStoreTest, LargeReadsKeepTheirBlockCrcs) {
+  format(32ull << 20);
+  std::string data = pattern(2 << 20, 'L');
+  ASSERT_TRUE(write(oid("big"), 0, data).ok());
+  ASSERT_TRUE(write(oid("holey"), (2 << 20) - 4096, "end").ok());
+  auto ring = UringDevice::open(store_->device_path(), {32, true});
+  ASSERT_TRUE(ring.ok());
+  for (bool async : {false, true}) {
+    SCOPED_TRACE(async);
+    auto read = [&](const char* name) -> Result<BufferList> {
+      if (!async) return store_->read(c_, oid(name), 0, 0);
+      std::optional<Result<BufferList>> got;
+      store_->read_async(**ring, c_, oid(name), 0, 0, [&](Result<BufferList> r) { got = std::move(r); });
+      while (!got) EXPECT_TRUE((*ring)->poll(true).ok());
+      return std::move(*got);
+    };
+    auto r = read("big");
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(*r == data);
+    const char* p = r->segments()[0].data();
+    std::vector<uint32_t> crcs;
+    ASSERT_TRUE(get_block_crcs(p, 512, crcs));
+    for (size_t k = 0; k < 512; k += 37) EXPECT_EQ(crcs[k], crc32c(0, p + k * 4096, 4096)) << k;
+    EXPECT_EQ(crc32c(0, *r), crc32c(data));
+    auto h = read("holey");
+    ASSERT_TRUE(h.ok());
+    EXPECT_FALSE(get_block_crcs(h->segments()[0].data(), 1, crcs));
+  }
+}
+
 TEST_F(BlockStoreTest, AsyncReadsOnTheCallersRing) {
   format(32ull << 20);
   std::string data = pattern(40000, 'q');

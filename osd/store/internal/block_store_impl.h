@@ -95,6 +95,9 @@ struct ReadPlan {
   BufferList result() const {
     return result_len ? BufferList(buf.slice(result_off, result_len)) : BufferList();
   }
+  // Once every run is read and verified: a payload-sized buffer read wholly from the
+  // device keeps its blocks' crcs (buffer.h), so sending it costs no second pass.
+  void remember_crcs() const;
 };
 
 class BlockStoreImpl final : public BlockStore {

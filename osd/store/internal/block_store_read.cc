@@ -127,7 +127,20 @@ Result<BufferList> BlockStoreImpl::read(const CollectionId& cid, const ObjectId&
   for (const ReadPlan::Run& r : plan.runs) {
     CAIRN_RETURN_IF_ERROR(read_verified(r.dev_block, r.count, r.crcs.data(), plan.buf.data() + r.buf_off));
   }
+  plan.remember_crcs();
   return plan.result();
+}
+
+void ReadPlan::remember_crcs() const {
+  if (buf.size() < (1u << 20) || runs.empty()) return;
+  std::vector<uint32_t> all;
+  all.reserve(buf.size() / kBlockSize);
+  for (const Run& r : runs) {
+    if (r.buf_off != all.size() * kBlockSize) return;  // a hole or a deferred block: not all from runs
+    all.insert(all.end(), r.crcs.begin(), r.crcs.end());
+  }
+  if (all.size() * kBlockSize != buf.size()) return;
+  set_block_crcs(buf.data(), std::move(all));
 }
 
 void BlockStoreImpl::read_async(UringDevice& ring, const CollectionId& cid, const ObjectId& oid, uint64_t off,
@@ -154,6 +167,7 @@ void BlockStoreImpl::read_async(UringDevice& ring, const CollectionId& cid, cons
                 if (!s.ok() && st->status.ok()) st->status = std::move(s);
                 if (--st->outstanding > 0) return;
                 if (st->status.ok()) {
+                  st->plan.remember_crcs();
                   st->cb(st->plan.result());
                 } else {
                   st->cb(st->status);
