@@ -16,7 +16,6 @@ namespace {
 // Smallest allocation made for copying appends: keeps small encodes in few segments.
 constexpr size_t kMinAppendSegment = 4096;
 
-constexpr size_t kPoolMinBytes = 1 << 20;
 constexpr size_t kPoolClassBytes = 1 << 20;
 
 class LargeBufferPool {
@@ -109,7 +108,7 @@ LargeBufferPool& large_pool() {
 }
 
 std::shared_ptr<char> alloc_raw(size_t len, size_t align) {
-  if (len >= kPoolMinBytes && align <= kDirectIoAlign) {
+  if (len >= kPooledMinBytes && align <= kDirectIoAlign) {
     size_t mapped = (len + kPoolClassBytes - 1) / kPoolClassBytes * kPoolClassBytes;
     return std::shared_ptr<char>(large_pool().get(mapped),
                                  [mapped](char* q) { large_pool().put(q, mapped); });

@@ -24,6 +24,13 @@ namespace cairn {
 // Alignment required by O_DIRECT on every device we target.
 inline constexpr size_t kDirectIoAlign = 4096;
 
+// Payload-sized values: a Decoder shares byte strings at least this long with the
+// buffer they were received in (smaller ones are copied), so only such slices can
+// lie in a pooled buffer and carry remembered block crcs.
+inline constexpr size_t kPayloadMinBytes = 64 * 1024;
+// Allocations at least this large come from the pool below.
+inline constexpr size_t kPooledMinBytes = 1 << 20;
+
 // Large allocations (payloads: >= 1 MiB) are page-aligned mappings in whole MiB.
 // Freed ones are kept, already faulted in, for the next payload of that size, up
 // to a process-wide budget of retained bytes; beyond it they are unmapped. A

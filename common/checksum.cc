@@ -68,13 +68,12 @@ uint32_t crc32c_append_blocks(uint32_t crc, const uint32_t* block_crcs, size_t n
 }
 
 uint32_t crc32c(uint32_t crc, const BufferList& bl) {
-  // Only payload-sized segments can carry remembered crcs (smaller values are
-  // copied when decoded): small ones skip the pool's lock.
-  constexpr size_t kMinRemembered = 64 * 1024;
+  // Only payload-sized segments can carry remembered crcs: small ones skip the pool's lock.
   std::vector<uint32_t> known;
   for (const auto& seg : bl.segments()) {
     size_t n = seg.size() / kCrcBlock;
-    if (seg.size() >= kMinRemembered && seg.size() % kCrcBlock == 0 && get_block_crcs(seg.data(), n, known)) {
+    if (seg.size() >= kPayloadMinBytes && seg.size() % kCrcBlock == 0 &&
+        get_block_crcs(seg.data(), n, known)) {
       crc = crc32c_append_blocks(crc, known.data(), n);
     } else {
       crc = crc32c(crc, seg.data(), seg.size());

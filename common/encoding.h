@@ -138,7 +138,7 @@ class Decoder {
   // buffer if there is one; small ones are copied into an allocation of their own
   // size, so a small value kept for long (an xattr in a cache) pins neither a whole
   // message's buffer nor an append segment many times its size.
-  static constexpr uint32_t kShareMinBytes = 64 * 1024;
+  static constexpr uint32_t kShareMinBytes = kPayloadMinBytes;
   BufferList bytes() {
     uint32_t n = u32();
     if (!check(n, "bytes")) return {};

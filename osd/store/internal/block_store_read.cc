@@ -132,7 +132,7 @@ Result<BufferList> BlockStoreImpl::read(const CollectionId& cid, const ObjectId&
 }
 
 void ReadPlan::remember_crcs() const {
-  if (buf.size() < (1u << 20) || runs.empty()) return;
+  if (buf.size() < kPooledMinBytes || runs.empty()) return;
   std::vector<uint32_t> all;
   all.reserve(buf.size() / kBlockSize);
   for (const Run& r : runs) {

@@ -85,7 +85,8 @@ std::optional<PrebuiltWrite> prebuild_write(const Transaction::Op& op) {
   if (op.data.num_segments() == 1 && op.data.is_aligned()) {
     p.buf = op.data.segments()[0];  // zero-copy: the caller's buffer is already aligned
     // A received payload's block crcs were computed as it arrived: not again.
-    if (get_block_crcs(p.buf.data(), len / kBlockSize, p.crcs)) return p;
+    // (Smaller writes cannot have any: they skip the pool's lock.)
+    if (len >= kPayloadMinBytes && get_block_crcs(p.buf.data(), len / kBlockSize, p.crcs)) return p;
   } else {
     p.buf = BufferPtr::create_aligned(len);
     op.data.copy_out(0, len, p.buf.data());
