@@ -230,6 +230,13 @@ Status UringDevice::fdatasync() const {
   return ok_status();
 }
 
+Status UringDevice::flush_now() {
+  if (track_unflushed_) flushing_.push_back(std::exchange(unflushed_, {}));
+  Status st = fdatasync();
+  if (track_unflushed_ && st.ok()) flushing_.pop_back();
+  return st;
+}
+
 Status UringDevice::scribble_unflushed() {
   std::map<uint64_t, uint64_t> lost = unflushed_;
   for (const auto& snap : flushing_) lost.insert(snap.begin(), snap.end());

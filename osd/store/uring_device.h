@@ -77,6 +77,10 @@ class UringDevice final : public BlockDevice {
   // Synchronous O_DIRECT write and fdatasync outside the ring: for mkfs and mount-time replay.
   Status pwrite_direct(uint64_t off, const void* buf, size_t len) const;
   Status fdatasync() const;
+  // flush() done on the calling (owner) thread with fdatasync(2): covers every write
+  // completed so far. An io_uring fsync always goes to an io-wq worker, which costs
+  // two thread switches more than blocking here.
+  Status flush_now();
   // Tests only (needs track_unflushed): overwrites with garbage every range whose
   // write completed but is not yet covered by a completed flush — what a power cut
   // may leave there. Any thread; the caller then ends the process.

@@ -24,6 +24,23 @@ class UringDeviceTest : public ::testing::Test {
     ASSERT_TRUE(d.ok()) << d.status().to_string();
     dev_ = std::move(*d);
   }
+  // A device that remembers unflushed writes (the crash tests' power-cut model).
+  static std::unique_ptr<UringDevice> tracking(const std::string& path) {
+    auto d = UringDevice::open(path, {8, false, false, true});
+    EXPECT_TRUE(d.ok());
+    return d.ok() ? std::move(*d) : nullptr;
+  }
+  static void put(UringDevice& d, uint64_t off, char c) {
+    BufferPtr b = BufferPtr::create_aligned(4096);
+    std::memset(b.data(), c, 4096);
+    d.write(off, BufferList(b), [](Status st) { EXPECT_TRUE(st.ok()); });
+    EXPECT_TRUE(d.run_until_idle().ok());
+  }
+  static char byte_at(const UringDevice& d, uint64_t off) {
+    BufferPtr r = BufferPtr::create_aligned(4096);
+    EXPECT_TRUE(d.pread_direct(off, r.data(), 4096).ok());
+    return r.data()[7];
+  }
   testing::TempDir dir_;
   std::string path_;
   std::unique_ptr<UringDevice> dev_;
@@ -105,24 +122,29 @@ TEST_F(UringDeviceTest, RejectsUnalignedAndOutOfRangeWithoutCrashing) {
 
 // The power-cut model the crash tests use: only writes a completed flush covers survive.
 TEST_F(UringDeviceTest, ScribbleUnflushedGarblesOnlyUncoveredWrites) {
-  auto d = UringDevice::open(path_, {8, false, false, true});
-  ASSERT_TRUE(d.ok());
-  auto put = [&](uint64_t off, char c) {
-    BufferPtr b = BufferPtr::create_aligned(4096);
-    std::memset(b.data(), c, 4096);
-    (*d)->write(off, BufferList(b), [](Status st) { EXPECT_TRUE(st.ok()); });
-    ASSERT_TRUE((*d)->run_until_idle().ok());
-  };
-  put(0, 'x');
-  (*d)->flush([](Status st) { EXPECT_TRUE(st.ok()); });
-  ASSERT_TRUE((*d)->run_until_idle().ok());
-  put(8192, 'y');
-  ASSERT_TRUE((*d)->scribble_unflushed().ok());
-  BufferPtr r = BufferPtr::create_aligned(4096);
-  ASSERT_TRUE((*d)->pread_direct(0, r.data(), 4096).ok());
-  EXPECT_EQ(r.data()[7], 'x');
-  ASSERT_TRUE((*d)->pread_direct(8192, r.data(), 4096).ok());
-  EXPECT_NE(r.data()[7], 'y');
+  auto d = tracking(path_);
+  ASSERT_TRUE(d);
+  put(*d, 0, 'x');
+  d->flush([](Status st) { EXPECT_TRUE(st.ok()); });
+  ASSERT_TRUE(d->run_until_idle().ok());
+  put(*d, 8192, 'y');
+  ASSERT_TRUE(d->scribble_unflushed().ok());
+  EXPECT_EQ(byte_at(*d, 0), 'x');
+  EXPECT_NE(byte_at(*d, 8192), 'y');
+}
+
+// flush_now() (fdatasync on the caller's thread) covers exactly what a ring flush does.
+TEST_F(UringDeviceTest, FlushNowCoversTheWritesCompletedBeforeIt) {
+  auto d = tracking(path_);
+  ASSERT_TRUE(d);
+  put(*d, 0, 'x');
+  put(*d, 4096, 'z');
+  ASSERT_TRUE(d->flush_now().ok());
+  put(*d, 8192, 'y');
+  ASSERT_TRUE(d->scribble_unflushed().ok());
+  EXPECT_EQ(byte_at(*d, 0), 'x');
+  EXPECT_EQ(byte_at(*d, 4096), 'z');
+  EXPECT_NE(byte_at(*d, 8192), 'y');
 }
 
 }  // namespace
