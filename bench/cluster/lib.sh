@@ -1,4 +1,14 @@
-# Shared by the bench/cluster scripts (sourced; needs $BIN and CAIRN_CONF set).
+# Shared by the bench/cluster scripts (sourced; needs $BIN, and $DIR and $PORT for fresh_cluster).
+
+# Starts a fresh local cluster under $DIR (whatever ran there is stopped and removed):
+# 1 monitor on $PORT, then `cairn cluster up` ARGS (e.g. --osds 3), file-backed OSDs of
+# ${OSD_SIZE:-16G}. Exports CAIRN_CONF for the commands that follow.
+fresh_cluster() {
+  "$BIN/cairn" cluster down --dir "$DIR" >/dev/null 2>&1
+  rm -rf "$DIR"
+  "$BIN/cairn" cluster up --mons 1 --dir "$DIR" --port "$PORT" --osd-size "${OSD_SIZE:-16G}" "$@" >/dev/null || return 1
+  export CAIRN_CONF=$DIR/cairn.conf
+}
 
 # Waits until `cairn pg stat` says every PG is active+clean; 1 after about $1 seconds (default 600).
 wait_clean() {

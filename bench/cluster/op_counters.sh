@@ -18,11 +18,8 @@ PORT=${PORT:-16989}
 WINDOW=${WINDOW:-10}
 ARGS=("$@")
 [ ${#ARGS[@]} -gt 0 ] || ARGS=(write -b 4096 -t 16)
-"$BIN/cairn" cluster down --dir "$DIR" >/dev/null 2>&1
-rm -rf "$DIR"
-"$BIN/cairn" cluster up --mons 1 --osds 3 --dir "$DIR" --port "$PORT" --osd-size "${OSD_SIZE:-4G}" >/dev/null || exit 1
-export CAIRN_CONF=$DIR/cairn.conf
 . bench/cluster/lib.sh
+OSD_SIZE=${OSD_SIZE:-4G} fresh_cluster --osds 3 || exit 1
 "$BIN/cairn" osd pool create bench 64 --size 3 --min-size 2 >/dev/null
 wait_clean 120 || { echo "PGs never became active+clean" >&2; exit 1; }
 if [ "${ARGS[0]}" != write ]; then

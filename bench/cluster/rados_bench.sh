@@ -12,11 +12,8 @@ SECS=${1:-20}
 BIN=$PWD/build/bin
 DIR=${DIR:-/tmp/cairn-bench}
 PORT=${PORT:-16789}
-"$BIN/cairn" cluster down --dir "$DIR" >/dev/null 2>&1
-rm -rf "$DIR"
-"$BIN/cairn" cluster up --mons 1 --osds 3 --dir "$DIR" --port "$PORT" --osd-size "${OSD_SIZE:-16G}" >/dev/null || exit 1
-export CAIRN_CONF=$DIR/cairn.conf
 . bench/cluster/lib.sh
+fresh_cluster --osds 3 || exit 1
 "$BIN/cairn" osd pool create bench 64 --size 3 --min-size 2 >/dev/null
 wait_clean 120
 

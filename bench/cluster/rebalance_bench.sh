@@ -18,12 +18,8 @@ BIN=$PWD/build/bin
 DIR=${DIR:-/tmp/cairn-rebalance}
 PORT=${PORT:-17789}
 PY=/usr/bin/python3
-"$BIN/cairn" cluster down --dir "$DIR" >/dev/null 2>&1
-rm -rf "$DIR"
-"$BIN/cairn" cluster up --mons 1 --osds 6 --hosts 3 --dir "$DIR" --port "$PORT" \
-  --osd-size "${OSD_SIZE:-8G}" >/dev/null || exit 1
-export CAIRN_CONF=$DIR/cairn.conf
 . bench/cluster/lib.sh
+OSD_SIZE=${OSD_SIZE:-8G} fresh_cluster --osds 6 --hosts 3 || exit 1
 "$BIN/cairn" osd pool create rb "${PGS:-256}" --size 3 --min-size 2 >/dev/null
 wait_clean || { echo "never clean"; exit 1; }
 echo "== fill: cairn rados -p rb bench $FILL write -b 65536 -t 16 --no-cleanup"

@@ -11,11 +11,8 @@ GIB=${1:-4}
 BIN=$PWD/build/bin
 DIR=${DIR:-/tmp/cairn-recovery}
 PORT=${PORT:-18789}
-"$BIN/cairn" cluster down --dir "$DIR" >/dev/null 2>&1
-rm -rf "$DIR"
-"$BIN/cairn" cluster up --mons 1 --osds 4 --dir "$DIR" --port "$PORT" --osd-size "${OSD_SIZE:-16G}" >/dev/null || exit 1
-export CAIRN_CONF=$DIR/cairn.conf
 . bench/cluster/lib.sh
+fresh_cluster --osds 4 || exit 1
 "$BIN/cairn" osd pool create rec 64 --size 3 --min-size 2 >/dev/null
 wait_clean || { echo "never clean"; exit 1; }
 # Fill: 4 MiB objects written by 16 writers until GIB GiB are stored.
