@@ -360,8 +360,20 @@ TEST_F(RadosIntegration, CliBenchWritesReadsAndCleansUp) {
   ASSERT_EQ(w.exit_code, 0) << w.err;
   EXPECT_NE(w.out.find("Bandwidth"), std::string::npos);
   EXPECT_NE(w.out.find("p99"), std::string::npos);
-  auto seq = cli({"bench", "1", "seq", "-t", "4"});
+  // A sequential read of everything written stops when it runs out of objects, long
+  // before its 60 s: every object read once, no op started twice or lost.
+  auto total = [](const std::string& out, const std::string& mode) -> long {
+    auto at = out.find("Total " + mode + " ops:");
+    return at == std::string::npos ? -1 : std::strtol(out.c_str() + out.find(':', at) + 1, nullptr, 10);
+  };
+  long written = total(w.out, "write");
+  ASSERT_GT(written, 0) << w.out;
+  auto seq = cli({"bench", "60", "seq", "-t", "4"});
   EXPECT_EQ(seq.exit_code, 0) << seq.err;
+  EXPECT_EQ(total(seq.out, "seq read"), written) << seq.out;
+  auto secs = seq.out.find("Total time run:");
+  ASSERT_NE(secs, std::string::npos) << seq.out;
+  EXPECT_LT(std::strtod(seq.out.c_str() + secs + 15, nullptr), 30.0) << seq.out;
   auto rand = cli({"bench", "1", "rand", "-t", "4"});
   EXPECT_EQ(rand.exit_code, 0) << rand.err;
   EXPECT_EQ(cli({"cleanup"}).exit_code, 0);

@@ -188,63 +188,72 @@ struct BenchStats {
 using NextOp = std::function<bool(uint64_t i, std::string& oid, client::ObjectOperation& op)>;
 
 // Keeps `conc` ops in flight until `duration` passes (or next() runs out), one
-// report line per second when `report`.
+// report line per second when `report`. Each completion starts the next op itself,
+// on the client's I/O thread: the calling thread only wakes to report, so an op costs
+// no thread switch in this process (as an application using the async API would).
 BenchStats run_ops(IoCtx& io, std::optional<std::chrono::seconds> duration, uint32_t conc, uint64_t op_bytes,
                    const NextOp& next, bool report) {
   struct Shared {
     std::mutex mu;
     std::condition_variable cv;
     uint32_t in_flight = 0;
+    bool exhausted = false;
+    std::optional<Clock::time_point> end;
     BenchStats st;
+    // Starts ops until `conc` are in flight or it is time to stop; called with `mu` held.
+    std::function<void()> fill;
+    bool stopping() { return exhausted || !st.first_error.ok() || (end && Clock::now() >= *end); }
+    bool done() { return in_flight == 0 && stopping(); }
   };
   auto sh = std::make_shared<Shared>();
   auto start = Clock::now();
-  std::optional<Clock::time_point> end;
-  if (duration) end = start + *duration;
+  if (duration) sh->end = start + *duration;
+  // `fill` and the callbacks use `io` and `next` only while ops are in flight, and this
+  // function returns only once none is. `fill` holds `sh` until it is cleared below.
+  sh->fill = [raw = sh, &io, &next, conc, op_bytes] {
+    while (raw->in_flight < conc && !raw->stopping()) {
+      std::string oid;
+      client::ObjectOperation op;
+      if (!next(raw->st.started, oid, op)) {
+        raw->exhausted = true;
+        break;
+      }
+      ++raw->st.started;
+      ++raw->in_flight;
+      auto t0 = Clock::now();
+      io.aio_operate(oid, op, [raw, t0, op_bytes, oid](Result<client::OpReply> r) {
+        double lat = std::chrono::duration<double>(Clock::now() - t0).count();
+        std::lock_guard<std::mutex> g(raw->mu);
+        --raw->in_flight;
+        Status st = r.ok() ? client::status_from_errno(r->result, "'" + oid + "'") : r.status();
+        if (st.ok()) {
+          ++raw->st.ops;
+          raw->st.bytes += op_bytes;
+          raw->st.lat.push_back(lat);
+        } else if (raw->st.first_error.ok()) {
+          raw->st.first_error = st;
+        }
+        raw->fill();
+        if (raw->done()) raw->cv.notify_all();
+      });
+    }
+  };
   auto next_report = start + std::chrono::seconds(1);
-  uint64_t last_ops = 0, last_bytes = 0;
+  uint64_t last_bytes = 0;
   int sec = 0;
-  bool exhausted = false;
   if (report)
     std::printf("%5s %8s %10s %10s %10s %10s %12s\n", "sec", "cur ops", "started", "finished", "avg MB/s",
                 "cur MB/s", "avg lat(s)");
   std::unique_lock<std::mutex> l(sh->mu);
-  while (true) {
-    auto now = Clock::now();
-    bool time_up = end && now >= *end;
-    while (!time_up && !exhausted && sh->in_flight < conc && !(!sh->st.first_error.ok())) {
-      std::string oid;
-      client::ObjectOperation op;
-      if (!next(sh->st.started, oid, op)) {
-        exhausted = true;
-        break;
-      }
-      ++sh->st.started;
-      ++sh->in_flight;
-      auto t0 = Clock::now();
-      l.unlock();
-      io.aio_operate(oid, op, [sh, t0, op_bytes, oid](Result<client::OpReply> r) {
-        double lat = std::chrono::duration<double>(Clock::now() - t0).count();
-        std::lock_guard<std::mutex> g(sh->mu);
-        --sh->in_flight;
-        Status st = r.ok() ? client::status_from_errno(r->result, "'" + oid + "'") : r.status();
-        if (st.ok()) {
-          ++sh->st.ops;
-          sh->st.bytes += op_bytes;
-          sh->st.lat.push_back(lat);
-        } else if (sh->st.first_error.ok()) {
-          sh->st.first_error = st;
-        }
-        sh->cv.notify_all();
-      });
-      l.lock();
-    }
-    if (sh->in_flight == 0 && (time_up || exhausted || !sh->st.first_error.ok())) break;
+  sh->fill();
+  while (!sh->done()) {
     auto wake = next_report;
-    if (end && *end < wake) wake = *end;
-    sh->cv.wait_until(l, wake);
-    now = Clock::now();
-    if (report && now >= next_report) {
+    if (sh->end && *sh->end < wake && Clock::now() < *sh->end) wake = *sh->end;
+    sh->cv.wait_until(l, wake);  // the last completion notifies
+    auto now = Clock::now();
+    if (now < next_report) continue;
+    next_report += std::chrono::seconds(1);
+    if (report) {
       ++sec;
       double elapsed = std::chrono::duration<double>(now - start).count();
       double avg_mb = static_cast<double>(sh->st.bytes) / elapsed / (1 << 20);
@@ -256,13 +265,11 @@ BenchStats run_ops(IoCtx& io, std::optional<std::chrono::seconds> duration, uint
                   static_cast<unsigned long long>(sh->st.started),
                   static_cast<unsigned long long>(sh->st.ops), avg_mb, cur_mb, avg_lat);
       std::fflush(stdout);
-      last_ops = sh->st.ops;
       last_bytes = sh->st.bytes;
-      next_report += std::chrono::seconds(1);
     }
   }
-  (void)last_ops;
   sh->st.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  sh->fill = nullptr;  // it points at this frame (and holds `sh`)
   return sh->st;
 }
 
