@@ -21,47 +21,30 @@ namespace cairn::store {
 using log::kv;
 
 namespace {
-// Several WriteBatches as one, built by concatenating their records (WriteBatch's
-// documented layout: an 8-byte sequence, a 4-byte little-endian count, the records),
-// as RocksDB's own write groups do. A lone batch is used as it is.
-class GroupBatch {
- public:
-  void add(rocksdb::WriteBatch& b) {
-    if (b.Count() == 0) return;
-    if (++n_ == 1) {
-      first_ = &b;
-      return;
-    }
-    if (n_ == 2) append(*first_);
-    append(b);
-  }
-  bool empty() const { return n_ == 0; }
-  rocksdb::WriteBatch* batch() {
-    if (n_ == 1) return first_;
-    for (int i = 0; i < 4; ++i) rep_[8 + i] = static_cast<char>(count_ >> (8 * i));
-    merged_ = rocksdb::WriteBatch(std::move(rep_));
-    return &merged_;
-  }
-
- private:
-  static constexpr size_t kHeader = 12;
-  void append(const rocksdb::WriteBatch& b) {
-    if (rep_.empty()) rep_.assign(kHeader, '\0');
-    rep_.append(b.Data(), kHeader, std::string::npos);
-    count_ += b.Count();
-  }
-  size_t n_ = 0;
-  rocksdb::WriteBatch* first_ = nullptr;
-  std::string rep_;
-  uint32_t count_ = 0;
-  rocksdb::WriteBatch merged_;
-};
-
-rocksdb::WriteOptions sync_write(bool sync) {
+// Writes `batches` as one synced RocksDB write: one WAL record, one write(2), one
+// fsync. More than one are concatenated first, as RocksDB's own write groups do
+// (WriteBatch's documented layout: an 8-byte sequence, a 4-byte little-endian count,
+// then the records); a lone batch is written as it is, without a copy.
+rocksdb::Status write_as_one(rocksdb::DB& db, const std::vector<rocksdb::WriteBatch*>& batches) {
   rocksdb::WriteOptions wo;
-  wo.sync = sync;
-  return wo;
+  wo.sync = true;
+  if (batches.size() == 1) return db.Write(wo, batches[0]);
+  constexpr size_t kHeader = 12;
+  size_t bytes = kHeader;
+  for (const rocksdb::WriteBatch* b : batches) bytes += b->GetDataSize() - kHeader;
+  std::string rep;
+  rep.reserve(bytes);
+  rep.assign(kHeader, '\0');
+  uint32_t count = 0;
+  for (const rocksdb::WriteBatch* b : batches) {
+    rep.append(b->Data(), kHeader, std::string::npos);
+    count += b->Count();
+  }
+  for (int i = 0; i < 4; ++i) rep[8 + i] = static_cast<char>(count >> (8 * i));
+  rocksdb::WriteBatch merged(std::move(rep));
+  return db.Write(wo, &merged);
 }
+
 }  // namespace
 
 std::unique_ptr<CommitGroup> BlockStoreImpl::take_group(bool block) {
@@ -209,22 +192,22 @@ Status BlockStoreImpl::device_flush() {
 }
 
 Status BlockStoreImpl::commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group, bool retire) {
-  // The whole group goes to RocksDB as one batch: one WAL record, one write(2) and
-  // one fsync (RocksDB merges concurrent writers the same way; we have one writer).
-  // A group is acknowledged as a whole, so it may commit as a whole.
-  GroupBatch merged;
+  // The whole group goes to RocksDB as one write (RocksDB merges concurrent writers
+  // the same way; we have one writer). A group is acknowledged as a whole, so it may
+  // commit as a whole.
+  std::vector<rocksdb::WriteBatch*> batches;
   rocksdb::WriteBatch del;
   // Records applied in place by earlier groups: the flush above made their data durable.
   if (retire && !retired_deferred_.empty()) {
     for (uint64_t seq : retired_deferred_) del.Delete(keys::deferred_key(seq));
-    merged.add(del);
+    batches.push_back(&del);
     retired_deferred_.clear();
   }
   for (auto& t : group) {
-    if (t->status.ok()) merged.add(t->batch);
+    if (t->status.ok() && t->batch.Count() > 0) batches.push_back(&t->batch);
   }
-  if (!merged.empty()) {
-    rocksdb::Status rs = db_->Write(sync_write(true), merged.batch());
+  if (!batches.empty()) {
+    rocksdb::Status rs = write_as_one(*db_, batches);
     if (!rs.ok()) return error(Errc::kIo, "rocksdb write: " + rs.ToString());
   }
   commit_groups_++;
@@ -287,7 +270,7 @@ Status BlockStoreImpl::retire_deferred_records() {
   CAIRN_RETURN_IF_ERROR(device_flush());
   rocksdb::WriteBatch del;
   for (uint64_t seq : retired_deferred_) del.Delete(keys::deferred_key(seq));
-  rocksdb::Status rs = db_->Write(sync_write(true), &del);
+  rocksdb::Status rs = write_as_one(*db_, {&del});
   if (!rs.ok()) return error(Errc::kIo, "rocksdb write: " + rs.ToString());
   retired_deferred_.clear();
   release_held();
