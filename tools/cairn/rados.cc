@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -193,51 +194,63 @@ using NextOp = std::function<bool(uint64_t i, std::string& oid, client::ObjectOp
 // no thread switch in this process (as an application using the async API would).
 BenchStats run_ops(IoCtx& io, std::optional<std::chrono::seconds> duration, uint32_t conc, uint64_t op_bytes,
                    const NextOp& next, bool report) {
-  struct Shared {
+  struct Shared : std::enable_shared_from_this<Shared> {
+    IoCtx* io;
+    const NextOp* next;
+    uint32_t conc;
+    uint64_t op_bytes;
+    std::optional<Clock::time_point> end;
     std::mutex mu;
     std::condition_variable cv;
     uint32_t in_flight = 0;
     bool exhausted = false;
-    std::optional<Clock::time_point> end;
     BenchStats st;
-    // Starts ops until `conc` are in flight or it is time to stop; called with `mu` held.
-    std::function<void()> fill;
+    double lat_sum = 0;  // of st.lat, for the per-second line (summing under `mu` stalls completions)
+
     bool stopping() { return exhausted || !st.first_error.ok() || (end && Clock::now() >= *end); }
     bool done() { return in_flight == 0 && stopping(); }
-  };
-  auto sh = std::make_shared<Shared>();
-  auto start = Clock::now();
-  if (duration) sh->end = start + *duration;
-  // `fill` and the callbacks use `io` and `next` only while ops are in flight, and this
-  // function returns only once none is. `fill` holds `sh` until it is cleared below.
-  sh->fill = [raw = sh, &io, &next, conc, op_bytes] {
-    while (raw->in_flight < conc && !raw->stopping()) {
-      std::string oid;
-      client::ObjectOperation op;
-      if (!next(raw->st.started, oid, op)) {
-        raw->exhausted = true;
-        break;
-      }
-      ++raw->st.started;
-      ++raw->in_flight;
-      auto t0 = Clock::now();
-      io.aio_operate(oid, op, [raw, t0, op_bytes, oid](Result<client::OpReply> r) {
-        double lat = std::chrono::duration<double>(Clock::now() - t0).count();
-        std::lock_guard<std::mutex> g(raw->mu);
-        --raw->in_flight;
-        Status st = r.ok() ? client::status_from_errno(r->result, "'" + oid + "'") : r.status();
-        if (st.ok()) {
-          ++raw->st.ops;
-          raw->st.bytes += op_bytes;
-          raw->st.lat.push_back(lat);
-        } else if (raw->st.first_error.ok()) {
-          raw->st.first_error = st;
+    // Starts ops until `conc` are in flight or it is time to stop; called with `mu`
+    // held. `io` and `next` are used only while ops are in flight, and run_ops returns
+    // only once none is.
+    void fill() {
+      while (in_flight < conc && !stopping()) {
+        std::string oid;
+        client::ObjectOperation op;
+        if (!(*next)(st.started, oid, op)) {
+          exhausted = true;
+          break;
         }
-        raw->fill();
-        if (raw->done()) raw->cv.notify_all();
-      });
+        ++st.started;
+        ++in_flight;
+        io->aio_operate(oid, op,
+                        [self = shared_from_this(), t0 = Clock::now(), oid](Result<client::OpReply> r) {
+                          self->complete(std::chrono::duration<double>(Clock::now() - t0).count(), oid, r);
+                        });
+      }
+    }
+    void complete(double lat, const std::string& oid, const Result<client::OpReply>& r) {
+      std::lock_guard<std::mutex> g(mu);
+      --in_flight;
+      Status s = r.ok() ? client::status_from_errno(r->result, "'" + oid + "'") : r.status();
+      if (s.ok()) {
+        ++st.ops;
+        st.bytes += op_bytes;
+        st.lat.push_back(lat);
+        lat_sum += lat;
+      } else if (st.first_error.ok()) {
+        st.first_error = s;
+      }
+      fill();
+      if (done()) cv.notify_all();
     }
   };
+  auto sh = std::make_shared<Shared>();
+  sh->io = &io;
+  sh->next = &next;
+  sh->conc = conc;
+  sh->op_bytes = op_bytes;
+  auto start = Clock::now();
+  if (duration) sh->end = start + *duration;
   auto next_report = start + std::chrono::seconds(1);
   uint64_t last_bytes = 0;
   int sec = 0;
@@ -258,9 +271,7 @@ BenchStats run_ops(IoCtx& io, std::optional<std::chrono::seconds> duration, uint
       double elapsed = std::chrono::duration<double>(now - start).count();
       double avg_mb = static_cast<double>(sh->st.bytes) / elapsed / (1 << 20);
       double cur_mb = static_cast<double>(sh->st.bytes - last_bytes) / (1 << 20);
-      double sum = 0;
-      for (double x : sh->st.lat) sum += x;
-      double avg_lat = sh->st.lat.empty() ? 0 : sum / static_cast<double>(sh->st.lat.size());
+      double avg_lat = sh->st.lat.empty() ? 0 : sh->lat_sum / static_cast<double>(sh->st.lat.size());
       std::printf("%5d %8u %10llu %10llu %10.2f %10.2f %12.6f\n", sec, sh->in_flight,
                   static_cast<unsigned long long>(sh->st.started),
                   static_cast<unsigned long long>(sh->st.ops), avg_mb, cur_mb, avg_lat);
@@ -269,7 +280,6 @@ BenchStats run_ops(IoCtx& io, std::optional<std::chrono::seconds> duration, uint
     }
   }
   sh->st.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  sh->fill = nullptr;  // it points at this frame (and holds `sh`)
   return sh->st;
 }
 
