@@ -26,6 +26,8 @@ cairn::Config options() {
       .define(
           "osd_client_message_size_cap", OptType::kSize, "128M",
           "client request bytes in progress beyond which client connections stop being read (0: no bound)")
+      .define("osd_prepare_ahead", OptType::kSize, "256M",
+              "file-backed store: free space kept written ahead of the allocator (0: off)")
       .define("osd_store_dsync", OptType::kBool, "false",
               "data writes with RWF_DSYNC instead of one device flush per commit group")
       .define("mon_host", OptType::kString, "", "monitors: host:port,...")
@@ -85,6 +87,7 @@ int main(int argc, char** argv) {
   o.device_bytes = c.get_size("osd_device_size");
   o.cache_bytes = c.get_size("osd_cache_size");
   o.store_dsync = c.get_bool("osd_store_dsync");
+  o.prepare_ahead_bytes = c.get_size("osd_prepare_ahead");
   o.client_message_cap = c.get_size("osd_client_message_size_cap");
   cairn::set_buffer_pool_limit(c.get_size("osd_buffer_pool_size"));
   if (c.get_bool("mkfs")) {

@@ -29,6 +29,7 @@ store::BlockStoreOptions store_options(const OsdOptions& o) {
   s.device_bytes = o.device_bytes;
   s.cache_bytes = o.cache_bytes;
   s.dsync_data_writes = o.store_dsync;
+  s.prepare_ahead_bytes = o.prepare_ahead_bytes;
   return s;
 }
 

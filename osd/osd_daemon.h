@@ -45,6 +45,8 @@ struct OsdOptions {
   uint64_t device_bytes = 10ull << 30;  // mkfs: size of the block file
   uint64_t cache_bytes = 128ull << 20;
   bool store_dsync = false;  // data writes with RWF_DSYNC instead of a flush per commit group
+  // File-backed store: free space kept written ahead of the allocator (0: off).
+  uint64_t prepare_ahead_bytes = 256ull << 20;
   // Bytes of client requests in progress beyond which client connections stop
   // being read (osd_client_message_size_cap; 0: no bound).
   uint64_t client_message_cap = 128ull << 20;

@@ -9,6 +9,7 @@
 #   bench/cluster/op_counters.sh [BENCH ARGS]    (default: write -b 4096 -t 16)
 #   e.g. bench/cluster/op_counters.sh rand -t 16  (objects are written first)
 #
+# EXTRA_EVENTS=a,b adds perf events (e.g. syscalls:sys_enter_fdatasync) to the count.
 # Needs perf (linux-perf) and root. Cluster under $DIR (default /tmp/cairn-opc).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -31,7 +32,7 @@ B=$!
 sleep 4
 S0=$(head -1 /proc/stat)
 COUNTS=$(perf stat -a -x, -e context-switches,raw_syscalls:sys_enter,irq:irq_handler_entry \
-  -e io_uring:io_uring_queue_async_work,block:block_rq_issue -- sleep "$WINDOW" 2>&1 >/dev/null)
+  -e io_uring:io_uring_queue_async_work,block:block_rq_issue${EXTRA_EVENTS:+,$EXTRA_EVENTS} -- sleep "$WINDOW" 2>&1 >/dev/null)
 S1=$(head -1 /proc/stat)
 wait $B
 OPS=$(awk '/^Ops\/s:/ {print $2}' "$OUT")

@@ -55,6 +55,15 @@ struct BlockStoreOptions {
   // bounds memory held by in-flight data (1024 x 4 MiB worst case is 4 GiB; the
   // OSD's per-PG throttles keep the real figure far lower).
   uint32_t max_queued_txns = 1024;
+  // A block file (not a raw device) starts sparse, and an O_DIRECT write into one
+  // of its holes makes the host file system allocate: the write goes to an
+  // io_uring worker thread, its completion converts an extent in a kworker, and
+  // the next flush writes the file's metadata too. A background thread keeps this
+  // many bytes of free space ahead of the allocator's cursor written (zeros), so
+  // small writes land on blocks the file already has (docs/blockstore.md). It
+  // stays out of the way of a stream that allocates faster than it would write.
+  // 0: off (mkfs, fsck and the objectstore tool leave the file as it is).
+  uint64_t prepare_ahead_bytes = 256ull << 20;
   // Tests only: called at each CrashPoint on the commit thread.
   std::function<void(CrashPoint)> crash_hook;
   // Tests only: track unflushed device writes for simulate_power_loss().
@@ -67,6 +76,7 @@ struct BlockStoreStats {
   uint64_t commit_groups = 0;    // synced RocksDB writes
   uint64_t deferred_writes = 0;  // blocks written through the deferred path
   uint64_t onode_cache_bytes = 0;
+  uint64_t prepared_bytes = 0;  // zeros written into holes of a block file ahead of the allocator
 };
 
 struct FsckReport {

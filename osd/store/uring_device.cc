@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -45,6 +46,7 @@ Result<std::unique_ptr<UringDevice>> UringDevice::open(const std::string& path, 
     dev->size_ = bytes;
   } else {
     dev->size_ = static_cast<uint64_t>(st.st_size);
+    dev->regular_file_ = S_ISREG(st.st_mode);
   }
   dev->queue_depth_ = opts.queue_depth;
   dev->dsync_writes_ = opts.dsync_writes;
@@ -229,6 +231,18 @@ Status UringDevice::fdatasync() const {
   if (::fdatasync(fd_) != 0) return errno_status(errno, "fdatasync");
   return ok_status();
 }
+
+namespace {
+Result<uint64_t> seek(int fd, uint64_t off, int whence, uint64_t size) {
+  off_t r = ::lseek(fd, static_cast<off_t>(off), whence);
+  if (r >= 0) return std::min<uint64_t>(static_cast<uint64_t>(r), size);
+  if (errno == ENXIO) return size;  // nothing of that kind past `off`
+  return errno_status(errno, whence == SEEK_HOLE ? "lseek SEEK_HOLE" : "lseek SEEK_DATA");
+}
+}  // namespace
+
+Result<uint64_t> UringDevice::next_hole(uint64_t off) const { return seek(fd_, off, SEEK_HOLE, size_); }
+Result<uint64_t> UringDevice::next_data(uint64_t off) const { return seek(fd_, off, SEEK_DATA, size_); }
 
 Status UringDevice::flush_now() {
   if (track_unflushed_) flushing_.push_back(std::exchange(unflushed_, {}));

@@ -77,6 +77,13 @@ class UringDevice final : public BlockDevice {
   // Synchronous O_DIRECT write and fdatasync outside the ring: for mkfs and mount-time replay.
   Status pwrite_direct(uint64_t off, const void* buf, size_t len) const;
   Status fdatasync() const;
+  // A regular file rather than a block device: it may have holes, and a write
+  // into one makes the host file system allocate.
+  bool is_regular_file() const { return regular_file_; }
+  // lseek(2) SEEK_HOLE / SEEK_DATA: the first hole (the size if none) or the first
+  // data (the size if none) at or after `off`. Any thread.
+  Result<uint64_t> next_hole(uint64_t off) const;
+  Result<uint64_t> next_data(uint64_t off) const;
   // flush() done on the calling (owner) thread with fdatasync(2): covers every write
   // completed so far. An io_uring fsync always goes to an io-wq worker, which costs
   // two thread switches more than blocking here.
@@ -99,6 +106,7 @@ class UringDevice final : public BlockDevice {
   uint64_t size_ = 0;
   uint32_t queue_depth_ = kDefaultQueueDepth;
   bool dsync_writes_ = false;
+  bool regular_file_ = false;
   uint32_t in_kernel_ = 0;                        // owner thread
   std::deque<std::unique_ptr<Request>> backlog_;  // owner thread
   std::function<void()> schedule_submit_;         // batched submission (owner thread)

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <malloc.h>
 #include <rocksdb/db.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <optional>
@@ -151,6 +152,58 @@ TEST_F(BlockStoreTest, FullDeviceFailsCleanlyAndRecovers) {
   auto again = store_->read(c_, oid("again"), 0, 0);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->to_string() == mib);
+}
+
+uint64_t allocated_bytes(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0);
+  return static_cast<uint64_t>(st.st_blocks) * 512;
+}
+
+TEST_F(BlockStoreTest, PreparerWritesHolesAheadAndNeverTouchesData) {
+  // mkfs and fsck leave the block file sparse; a mount writes free space ahead.
+  opts_.path = dir_.path();
+  opts_.device_bytes = 64ull << 20;
+  // One step's worth: the preparer works right next to the allocator's cursor.
+  opts_.prepare_ahead_bytes = 2ull << 20;
+  ASSERT_TRUE(BlockStore::mkfs(opts_).ok());
+  auto fsck = BlockStore::fsck(opts_, false);
+  ASSERT_TRUE(fsck.ok());
+  std::string block = dir_.path() + "/block";
+  EXPECT_LT(allocated_bytes(block), 1u << 20);
+  mount();
+  Transaction c;
+  c.create_collection(c_);
+  ASSERT_TRUE(apply(std::move(c)).ok());
+  for (int i = 0; i < 500 && store_->stats().prepared_bytes < (1u << 20); ++i) usleep(10000);
+  uint64_t first = store_->stats().prepared_bytes;
+  EXPECT_GE(first, 1u << 20);
+  EXPECT_GE(allocated_bytes(block), 1u << 20);
+  // New data at a pace the preparer keeps up with, so it works among the writes
+  // and past the first margin.
+  std::vector<std::string> want;
+  for (int batch = 0; batch < 40; ++batch) {
+    for (int i = 0; i < 100; ++i) {
+      want.push_back(pattern(4096 * (1 + (i % 3)), static_cast<char>('a' + (want.size() % 26))));
+      want.back().replace(0, 8, std::to_string(10000000 + want.size()));
+      Transaction t;
+      t.write(c_, oid("n" + std::to_string(want.size() - 1)), 0, bl(want.back()));
+      store_->queue_transaction(c_, std::move(t), [](Status st) { ASSERT_TRUE(st.ok()) << st.to_string(); });
+    }
+    usleep(20000);
+  }
+  ASSERT_TRUE(store_->flush().ok());
+  EXPECT_GT(store_->stats().prepared_bytes, first);
+  auto check = [&] {
+    for (size_t i = 0; i < want.size(); ++i) {
+      auto r = store_->read(c_, oid("n" + std::to_string(i)), 0, 0);
+      ASSERT_TRUE(r.ok()) << i << ": " << r.status().to_string();
+      ASSERT_TRUE(r->to_string() == want[i]) << i;
+    }
+  };
+  check();
+  expect_fsck_clean();
+  check();
 }
 
 TEST_F(BlockStoreTest, SmallOverwritesAreDeferredAndSurviveRemount) {

@@ -84,6 +84,35 @@ TEST(Allocator, AllocatesReleasesAndReportsNoSpace) {
   EXPECT_EQ(a.free_blocks(), 1u);
 }
 
+TEST(Allocator, TakesOnlyTheFreeBlocksOfARangeAndGetsThemBack) {
+  Allocator a(100);
+  a.release(DevExtent{0, 20});
+  a.release(DevExtent{30, 10});
+  a.release(DevExtent{50, 50});
+  // [15, 60): free are 15-19, 30-39 and 50-59; 20-29 and 40-49 are in use.
+  std::vector<DevExtent> taken = a.take_free_in(DevExtent{15, 45});
+  ASSERT_EQ(taken.size(), 3u);
+  EXPECT_EQ(taken[0].block, 15u);
+  EXPECT_EQ(taken[0].count, 5u);
+  EXPECT_EQ(taken[1].block, 30u);
+  EXPECT_EQ(taken[1].count, 10u);
+  EXPECT_EQ(taken[2].block, 50u);
+  EXPECT_EQ(taken[2].count, 10u);
+  EXPECT_EQ(a.free_blocks(), 15u + 40u);
+  // What is left is outside the range, and allocation never hands out a taken block.
+  ASSERT_EQ(a.free_runs().size(), 2u);
+  EXPECT_EQ(a.free_runs().begin()->first, 0u);
+  EXPECT_EQ(a.free_runs().begin()->second, 15u);
+  EXPECT_EQ(a.free_runs().rbegin()->first, 60u);
+  EXPECT_EQ(a.free_runs().rbegin()->second, 40u);
+  auto e = a.allocate(55);
+  ASSERT_TRUE(e.ok());
+  for (const DevExtent& x : *e) EXPECT_TRUE(x.block + x.count <= 15 || x.block >= 60) << x.block;
+  for (const DevExtent& x : taken) a.release(x);
+  EXPECT_EQ(a.free_blocks(), 25u);
+  EXPECT_TRUE(a.take_free_in(DevExtent{60, 40}).empty());  // all in use now
+}
+
 TEST(AllocBitmap, GroupsRoundTrip) {
   AllocBitmap b(5000);
   b.set(DevExtent{3, 2000}, true);

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   cairn::log::set_all_levels(cairn::log::Level::kWarn);
   cairn::store::BlockStoreOptions opts;
   opts.cache_bytes = 64ull << 20;
+  opts.prepare_ahead_bytes = 0;  // the tool leaves the block file as it is
   std::vector<std::string> rest;
   bool deep = false;
   for (int i = 1; i < argc; ++i) {

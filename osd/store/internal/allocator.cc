@@ -1,5 +1,6 @@
 #include "osd/store/internal/allocator.h"
 
+#include <algorithm>
 #include <cassert>
 #include <string>
 
@@ -43,6 +44,23 @@ Result<std::vector<DevExtent>> Allocator::allocate(uint64_t count) {
     uint64_t n = it->second < left ? it->second : left;
     take(it, n, out);
     left -= n;
+  }
+  return out;
+}
+
+std::vector<DevExtent> Allocator::take_free_in(const DevExtent& range) {
+  std::vector<DevExtent> out;
+  uint64_t end = range.block + range.count;
+  auto it = free_.lower_bound(range.block);
+  if (it != free_.begin() && std::prev(it)->first + std::prev(it)->second > range.block) --it;
+  while (it != free_.end() && it->first < end) {
+    uint64_t start = it->first, len = it->second;
+    uint64_t b = std::max(start, range.block), e = std::min(start + len, end);
+    it = free_.erase(it);
+    if (start < b) free_.emplace(start, b - start);
+    if (e < start + len) it = free_.emplace(e, start + len - e).first;
+    free_blocks_ -= e - b;
+    out.push_back(DevExtent{b, e - b});
   }
   return out;
 }

@@ -26,6 +26,12 @@ class Allocator {
   Result<std::vector<DevExtent>> allocate(uint64_t count);
   // Returns blocks to the free set (they must not be free already).
   void release(const DevExtent& e);
+  // Takes the free blocks inside `range` out of the free set (the rest of the
+  // range is in use and stays so); the caller releases them again. The cursor
+  // does not move.
+  std::vector<DevExtent> take_free_in(const DevExtent& range);
+  // Where the next allocation starts looking (next-fit).
+  uint64_t cursor() const { return cursor_; }
   uint64_t free_blocks() const { return free_blocks_; }
   uint64_t total_blocks() const { return total_; }
   const std::map<uint64_t, uint64_t>& free_runs() const { return free_; }

@@ -39,17 +39,28 @@ void BlockStoreImpl::queue_transaction(const CollectionId&, Transaction txn, Com
     prepared->seq = seq;
     prepared->status = error(Errc::kIo, "store failed: " + failed_.message());
   } else {
-    TxnBuilder b(*this, seq);
-    Status st;
-    for (size_t i = 0; i < txn.ops().size() && st.ok(); ++i)
-      st = b.apply(txn.ops()[i], pre[i] ? &*pre[i] : nullptr);
-    if (st.ok()) {
-      prepared = b.finish();
-    } else {
+    for (;;) {
+      TxnBuilder b(*this, seq);
+      Status st;
+      for (size_t i = 0; i < txn.ops().size() && st.ok(); ++i)
+        st = b.apply(txn.ops()[i], pre[i] ? &*pre[i] : nullptr);
+      if (st.ok()) {
+        prepared = b.finish();
+        break;
+      }
       b.abort();
+      // Out of space only because the preparer holds free blocks for a moment:
+      // wait for them (it takes no more meanwhile) and build the transaction again.
+      if (st.code() == Errc::kNoSpace && prepare_held_ > 0) {
+        ++space_waiters_;
+        prepare_cv_.wait(lock, [&] { return prepare_held_ == 0; });
+        --space_waiters_;
+        continue;
+      }
       prepared = std::make_unique<PreparedTxn>();
       prepared->seq = seq;
       prepared->status = std::move(st);
+      break;
     }
   }
   prepared->on_commit = std::move(on_commit);
@@ -132,6 +143,7 @@ BlockStoreStats BlockStoreImpl::stats() {
   s.committed_txns = committed_txns_.load();
   s.commit_groups = commit_groups_.load();
   s.deferred_writes = deferred_writes_.load();
+  s.prepared_bytes = prepared_bytes_.load();
   std::lock_guard lock(mu_);
   s.onode_cache_bytes = cache_->bytes();
   return s;
@@ -143,7 +155,7 @@ Result<StoreStatfs> BlockStoreImpl::statfs() {
   uint64_t data_blocks = sb_.total_blocks() - sb_.data_start_block;
   s.total = data_blocks * kBlockSize;
   s.used = (bitmap_->used_blocks() - sb_.data_start_block) * kBlockSize;
-  s.available = alloc_->free_blocks() * kBlockSize;
+  s.available = (alloc_->free_blocks() + prepare_held_) * kBlockSize;
   return s;
 }
 

@@ -22,7 +22,9 @@ void note(FsckReport& r, const std::string& msg) {
 }  // namespace
 
 Result<FsckReport> BlockStore::fsck(const BlockStoreOptions& opts, bool deep) {
-  CAIRN_ASSIGN_OR_RETURN(auto s, BlockStoreImpl::mount(opts));
+  BlockStoreOptions o = opts;
+  o.prepare_ahead_bytes = 0;  // a check writes nothing
+  CAIRN_ASSIGN_OR_RETURN(auto s, BlockStoreImpl::mount(o));
   return s->run_fsck(deep);
 }
 

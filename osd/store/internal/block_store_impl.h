@@ -3,6 +3,7 @@
 //   txn_builder.cc         prepare: a Transaction becomes a PreparedTxn (caller thread)
 //   block_store_commit.cc  the commit thread: data I/O, flush, RocksDB commit, deferred apply
 //   block_store_read.cc    reads (caller thread)
+//   block_store_prepare.cc the preparer thread: writes holes of a block file ahead of the allocator
 //
 // Concurrency contract:
 //   queue_mu_  serialises queue_transaction (prepare order = commit order).
@@ -15,11 +16,13 @@
 #include <rocksdb/db.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -173,6 +176,17 @@ class BlockStoreImpl final : public BlockStore {
   Status apply_deferred(std::vector<std::unique_ptr<PreparedTxn>>& group);
   Status retire_deferred_records();
   void fail_store(const Status& st);
+  // ---- preparer thread (block_store_prepare.cc) ----
+  void prepare_loop();
+  struct PrepareWatch {  // the allocator's cursor when the preparer last looked
+    uint64_t cursor = 0;
+    std::chrono::steady_clock::time_point when;
+    bool filling = false;  // in a burst, until the margin is whole
+  };
+  // The next range to prepare, or nothing to do now (mu_ held).
+  std::optional<DevExtent> next_prepare_range(PrepareWatch& w);
+  Status prepare_range(const DevExtent& range, const BufferPtr& zeros);
+
   void crash_point(CrashPoint p) {
     if (opts_.crash_hook) opts_.crash_hook(p);
   }
@@ -221,6 +235,14 @@ class BlockStoreImpl final : public BlockStore {
   std::vector<DevExtent> held_;             // mu_: freed blocks waiting for their records' deletion
   bool device_dirty_ = false;               // writes since the last device flush
   std::thread commit_thread_;
+
+  // Preparer thread (file-backed stores with prepare_ahead_bytes).
+  std::condition_variable prepare_cv_;  // mu_: wakes it to stop; wakes writers when it gives blocks back
+  uint64_t prepare_end_ = 0;            // mu_: holes below this block were written or were in use
+  uint64_t prepare_held_ = 0;           // mu_: free blocks it has taken out of the allocator
+  uint32_t space_waiters_ = 0;          // mu_: writers waiting for those (it takes none meanwhile)
+  std::thread prepare_thread_;
+  std::atomic<uint64_t> prepared_bytes_{0};
 
   std::atomic<uint64_t> checksum_errors_{0};
   std::atomic<uint64_t> committed_txns_{0};

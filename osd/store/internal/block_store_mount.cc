@@ -147,6 +147,11 @@ Result<std::unique_ptr<BlockStoreImpl>> BlockStoreImpl::mount(const BlockStoreOp
   CAIRN_RETURN_IF_ERROR(s->load_state());
   CAIRN_RETURN_IF_ERROR(s->replay_deferred());
   s->commit_thread_ = std::thread([p = s.get()] { p->commit_loop(); });
+  if (opts.prepare_ahead_bytes > 0 && s->dev_->is_regular_file()) {
+    CAIRN_ASSIGN_OR_RETURN(uint64_t hole, s->dev_->next_hole(s->sb_.data_start_block * kBlockSize));
+    s->prepare_end_ = hole / kBlockSize;
+    s->prepare_thread_ = std::thread([p = s.get()] { p->prepare_loop(); });
+  }
   CAIRN_LOG(kInfo, kStore) << "mounted" << kv("uuid", s->sb_.uuid_string())
                            << kv("collections", s->colls_committed_.size())
                            << kv("free_blocks", s->alloc_->free_blocks());
@@ -215,6 +220,8 @@ void BlockStoreImpl::shutdown() {
     stopping_ = true;
   }
   work_cv_.notify_all();
+  prepare_cv_.notify_all();
+  if (prepare_thread_.joinable()) prepare_thread_.join();
   if (commit_thread_.joinable()) commit_thread_.join();
   if (db_) {
     rocksdb::Status rs = db_->Close();
