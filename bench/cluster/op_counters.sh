@@ -9,7 +9,8 @@
 #   bench/cluster/op_counters.sh [BENCH ARGS]    (default: write -b 4096 -t 16)
 #   e.g. bench/cluster/op_counters.sh rand -t 16  (objects are written first)
 #
-# EXTRA_EVENTS=a,b adds perf events (e.g. syscalls:sys_enter_fdatasync) to the count.
+# EXTRA_EVENTS=a,b adds perf events (e.g. syscalls:sys_enter_fdatasync) to the count;
+# WARMUP=S (default 4) seconds of the bench run before the window starts.
 # Needs perf (linux-perf) and root. Cluster under $DIR (default /tmp/cairn-opc).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,9 +28,9 @@ if [ "${ARGS[0]}" != write ]; then
   "$BIN/cairn" rados -p bench bench 8 write -b 4096 -t 16 --no-cleanup >/dev/null 2>&1
 fi
 OUT=$(mktemp)
-"$BIN/cairn" rados -p bench bench $((WINDOW + 6)) "${ARGS[@]}" --no-cleanup >"$OUT" 2>&1 &
+"$BIN/cairn" rados -p bench bench $((WINDOW + ${WARMUP:-4} + 2)) "${ARGS[@]}" --no-cleanup >"$OUT" 2>&1 &
 B=$!
-sleep 4
+sleep "${WARMUP:-4}"
 S0=$(head -1 /proc/stat)
 COUNTS=$(perf stat -a -x, -e context-switches,raw_syscalls:sys_enter,irq:irq_handler_entry \
   -e io_uring:io_uring_queue_async_work,block:block_rq_issue${EXTRA_EVENTS:+,$EXTRA_EVENTS} -- sleep "$WINDOW" 2>&1 >/dev/null)

@@ -60,10 +60,10 @@ Status BlockStoreImpl::open_db(bool create) {
   o.error_if_exists = create;
   o.max_background_jobs = 2;
   o.keep_log_file_num = 2;
-  // Reuse WAL files instead of appending to fresh ones: a synced write to a file that
-  // does not grow is a data-only fdatasync, not a filesystem journal commit too
-  // (the commit group's sync is the write path's main cost; docs/blockstore.md).
-  o.recycle_log_file_num = 4;
+  // No recycle_log_file_num: RocksDB 7 sets it to 0 unless wal_recovery_mode is
+  // kSkipAnyCorruptedRecords (its OPTIONS file says so), and that mode's gain was
+  // within the noise (docs/benchmarks.md, 2026-11-27 third session). So every WAL
+  // grows, and each synced write also writes the WAL file's inode.
   o.info_log_level = rocksdb::WARN_LEVEL;
   // A bloom filter on each memtable: most onode lookups on the write path are for
   // objects that do not exist yet, and without it each one walks the skiplist.
