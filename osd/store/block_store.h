@@ -68,6 +68,8 @@ struct BlockStoreOptions {
   std::function<void(CrashPoint)> crash_hook;
   // Tests only: track unflushed device writes for simulate_power_loss().
   bool test_track_unflushed = false;
+  // Tests only: the preparer holds the blocks of each step this long more.
+  uint32_t test_prepare_hold_ms = 0;
 };
 
 struct BlockStoreStats {
@@ -77,6 +79,7 @@ struct BlockStoreStats {
   uint64_t deferred_writes = 0;  // blocks written through the deferred path
   uint64_t onode_cache_bytes = 0;
   uint64_t prepared_bytes = 0;  // zeros written into holes of a block file ahead of the allocator
+  uint64_t prepare_held_bytes = 0;  // free space the preparer has out of the allocator right now
 };
 
 struct FsckReport {

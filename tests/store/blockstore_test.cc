@@ -206,6 +206,33 @@ TEST_F(BlockStoreTest, PreparerWritesHolesAheadAndNeverTouchesData) {
   check();
 }
 
+TEST_F(BlockStoreTest, AWriteShortOfSpaceWaitsForThePreparersBlocks) {
+  opts_.path = dir_.path();
+  opts_.device_bytes = 32ull << 20;
+  opts_.test_prepare_hold_ms = 300;  // each step holds its 2 MiB for 300 ms more
+  ASSERT_TRUE(BlockStore::mkfs(opts_).ok());
+  mount();
+  Transaction c;
+  c.create_collection(c_);
+  ASSERT_TRUE(apply(std::move(c)).ok());
+  uint64_t held = 0;
+  for (int i = 0; i < 200 && (held = store_->stats().prepare_held_bytes) == 0; ++i) usleep(5000);
+  ASSERT_GT(held, 0u) << "the preparer never held anything";
+  auto fs = store_->statfs();
+  ASSERT_TRUE(fs.ok());
+  EXPECT_LT(fs->used, 1u << 20);
+  // Needs nearly all the free space, part of which the preparer has right now:
+  // the write waits for it instead of failing with ENOSPC.
+  uint64_t want = fs->available - (256u << 10);
+  ASSERT_GT(want + held, fs->available);
+  std::string big = pattern(want, 'b');
+  ASSERT_TRUE(write(oid("big"), 0, big).ok());
+  auto r = store_->read(c_, oid("big"), 0, 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->to_string() == big);
+  expect_fsck_clean();
+}
+
 TEST_F(BlockStoreTest, SmallOverwritesAreDeferredAndSurviveRemount) {
   format(32ull << 20);
   std::string data = pattern(64 * 1024, 'd');

@@ -146,6 +146,7 @@ BlockStoreStats BlockStoreImpl::stats() {
   s.prepared_bytes = prepared_bytes_.load();
   std::lock_guard lock(mu_);
   s.onode_cache_bytes = cache_->bytes();
+  s.prepare_held_bytes = prepare_held_ * kBlockSize;
   return s;
 }
 
