@@ -122,7 +122,8 @@ Status BlockStoreImpl::prepare_range(const DevExtent& range, const BufferPtr& ze
   // Durable before the blocks go back: a later commit group's flush then never
   // has to write this allocation's metadata.
   if (st.ok() && written > 0) st = dev_->fdatasync();
-  if (opts_.test_prepare_hold_ms) std::this_thread::sleep_for(std::chrono::milliseconds(opts_.test_prepare_hold_ms));
+  if (opts_.test_prepare_hold_ms)
+    std::this_thread::sleep_for(std::chrono::milliseconds(opts_.test_prepare_hold_ms));
   {
     std::lock_guard lock(mu_);
     for (const DevExtent& e : taken) alloc_->release(e);
