@@ -28,6 +28,8 @@ cairn::Config options() {
           "client request bytes in progress beyond which client connections stop being read (0: no bound)")
       .define("osd_prepare_ahead", OptType::kSize, "256M",
               "file-backed store: free space kept written ahead of the allocator (0: off)")
+      .define("osd_group_commit_delay_us", OptType::kUint, "500",
+              "a new store commit group waits this long for company when writers are concurrent (0: off)")
       .define("osd_store_dsync", OptType::kBool, "false",
               "data writes with RWF_DSYNC instead of one device flush per commit group")
       .define("mon_host", OptType::kString, "", "monitors: host:port,...")
@@ -88,6 +90,7 @@ int main(int argc, char** argv) {
   o.cache_bytes = c.get_size("osd_cache_size");
   o.store_dsync = c.get_bool("osd_store_dsync");
   o.prepare_ahead_bytes = c.get_size("osd_prepare_ahead");
+  o.group_commit_delay_us = static_cast<uint32_t>(c.get_uint("osd_group_commit_delay_us"));
   o.client_message_cap = c.get_size("osd_client_message_size_cap");
   cairn::set_buffer_pool_limit(c.get_size("osd_buffer_pool_size"));
   if (c.get_bool("mkfs")) {

@@ -30,6 +30,7 @@ store::BlockStoreOptions store_options(const OsdOptions& o) {
   s.cache_bytes = o.cache_bytes;
   s.dsync_data_writes = o.store_dsync;
   s.prepare_ahead_bytes = o.prepare_ahead_bytes;
+  s.group_commit_delay_us = o.group_commit_delay_us;
   return s;
 }
 

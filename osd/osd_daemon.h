@@ -47,6 +47,7 @@ struct OsdOptions {
   bool store_dsync = false;  // data writes with RWF_DSYNC instead of a flush per commit group
   // File-backed store: free space kept written ahead of the allocator (0: off).
   uint64_t prepare_ahead_bytes = 256ull << 20;
+  uint32_t group_commit_delay_us = 500;  // store: a new commit group waits for company (0: off)
   // Bytes of client requests in progress beyond which client connections stop
   // being read (osd_client_message_size_cap; 0: no bound).
   uint64_t client_message_cap = 128ull << 20;

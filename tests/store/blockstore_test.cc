@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -231,6 +232,33 @@ TEST_F(BlockStoreTest, AWriteShortOfSpaceWaitsForThePreparersBlocks) {
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->to_string() == big);
   expect_fsck_clean();
+}
+
+TEST_F(BlockStoreTest, GroupCommitDelayGathersBusyWritersAndNeverHoldsALoneOne) {
+  opts_.group_commit_delay_us = 300000;  // long enough to see, short enough to wait out
+  format(64ull << 20);
+  // A lone writer (groups of one) never waits: 20 commits in a row take far less
+  // than the 6 s they would if each waited.
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(write(oid("lone" + std::to_string(i)), 0, "x").ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  // Busy writers: a burst makes a group of several, then transactions queued one
+  // by one, 2 ms apart, are gathered into one or two groups rather than one each.
+  auto queue = [&](const std::string& name) {
+    Transaction t;
+    t.write(c_, oid(name), 0, bl("busy"));
+    store_->queue_transaction(c_, std::move(t), [](Status st) { ASSERT_TRUE(st.ok()); });
+  };
+  for (int i = 0; i < 8; ++i) queue("burst" + std::to_string(i));
+  ASSERT_TRUE(store_->flush().ok());
+  uint64_t g0 = store_->stats().commit_groups;
+  for (int i = 0; i < 10; ++i) {
+    queue("trickle" + std::to_string(i));
+    usleep(2000);
+  }
+  ASSERT_TRUE(store_->flush().ok());
+  EXPECT_LE(store_->stats().commit_groups - g0, 3u);
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(store_->stat(c_, oid("trickle" + std::to_string(i))).ok());
 }
 
 TEST_F(BlockStoreTest, SmallOverwritesAreDeferredAndSurviveRemount) {

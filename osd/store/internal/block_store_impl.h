@@ -234,6 +234,7 @@ class BlockStoreImpl final : public BlockStore {
   std::set<uint64_t> retired_blocks_;       // blocks those records name (mu_ for writes too)
   std::vector<DevExtent> held_;             // mu_: freed blocks waiting for their records' deletion
   bool device_dirty_ = false;               // writes since the last device flush
+  size_t last_group_txns_ = 0;              // members of the last group (group commit delay)
   std::thread commit_thread_;
 
   // Preparer thread (file-backed stores with prepare_ahead_bytes).
