@@ -1,7 +1,7 @@
 // store_bench: BlockStore rates next to raw O_DIRECT io_uring I/O on a file of the
 // same size in the same directory (the ratio is what matters).
 //
-//   store_bench [--dir DIR] [--size BYTES] [--seconds S]
+//   store_bench [--dir DIR] [--size BYTES] [--seconds S] [--only raw|store] [--dsync 1] [--group-delay US]
 //
 // Both files are written in full first, as fio lays out its file, so neither side
 // pays for the file system allocating blocks during the run.
@@ -111,10 +111,11 @@ Sample store_reads(BlockStore& s, const char* name, uint32_t threads, double sec
   return m.finish(name, ops, ops * bs);
 }
 
-void run_store(const std::string& dir, uint64_t size, double seconds, bool dsync) {
+void run_store(const std::string& dir, uint64_t size, double seconds, bool dsync, long group_delay_us) {
   store::BlockStoreOptions o;
   o.path = dir + "/store";
   o.dsync_data_writes = dsync;
+  if (group_delay_us >= 0) o.group_commit_delay_us = static_cast<uint32_t>(group_delay_us);
   std::filesystem::create_directories(o.path);
   if (!prefill(o.path + "/block", size) || !BlockStore::mkfs(o).ok()) {
     std::fprintf(stderr, "store mkfs failed\n");
@@ -185,6 +186,7 @@ int main(int argc, char** argv) {
   double seconds = 5;
   std::string only;  // "raw" or "store": run one half
   bool dsync = false;
+  long group_delay_us = -1;  // --group-delay US: the store's group commit delay (default: the store's)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--only") only = argv[i + 1];
@@ -192,6 +194,7 @@ int main(int argc, char** argv) {
     if (a == "--size") size = std::strtoull(argv[i + 1], nullptr, 0);
     if (a == "--seconds") seconds = std::atof(argv[i + 1]);
     if (a == "--dsync") dsync = std::string(argv[i + 1]) == "1";
+    if (a == "--group-delay") group_delay_us = std::atol(argv[i + 1]);
   }
   char tmpl[4096];
   std::snprintf(tmpl, sizeof(tmpl), "%s/cairn-store-bench-XXXXXX", dir.c_str());
@@ -203,7 +206,7 @@ int main(int argc, char** argv) {
   if (only != "store" && !prefill(raw.path, size)) return 1;
   if (only != "store") run_raw(raw);
   std::filesystem::remove(raw.path);
-  if (only != "raw") run_store(work, size, seconds, dsync);
+  if (only != "raw") run_store(work, size, seconds, dsync, group_delay_us);
   std::filesystem::remove_all(work);
   return 0;
 }

@@ -55,8 +55,10 @@ struct BlockStoreOptions {
   // but only when the previous group had three or more (writers arrive faster
   // than groups commit; a lone writer never waits). Each group pays two device
   // flushes; fewer, fuller groups mean fewer flushes per transaction where
-  // concurrent writers share a disk (docs/blockstore.md). 0: off.
-  uint32_t group_commit_delay_us = 500;
+  // several stores share a disk's flushes (the OSD turns it on:
+  // osd_group_commit_delay_us). Off here: one store fed by one thread lost
+  // 16-30% of its 4 KiB rate with it (docs/benchmarks.md). 0: off.
+  uint32_t group_commit_delay_us = 0;
   // Transactions prepared and not yet committed before queue_transaction blocks:
   // bounds memory held by in-flight data (1024 x 4 MiB worst case is 4 GiB; the
   // OSD's per-PG throttles keep the real figure far lower).
