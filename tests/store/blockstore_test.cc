@@ -242,18 +242,20 @@ TEST_F(BlockStoreTest, GroupCommitDelayGathersBusyWritersAndNeverHoldsALoneOne) 
   auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(write(oid("lone" + std::to_string(i)), 0, "x").ok());
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
-  // Busy writers: a burst makes a group of several, then transactions queued one
-  // by one, 2 ms apart, are gathered into one or two groups rather than one each.
-  auto queue = [&](const std::string& name) {
+  // Busy writers: a burst queued behind a big write makes a group of several,
+  // then transactions queued one by one, 2 ms apart, are gathered into one or
+  // two groups rather than one each.
+  auto queue = [&](const std::string& name, const std::string& data) {
     Transaction t;
-    t.write(c_, oid(name), 0, bl("busy"));
+    t.write(c_, oid(name), 0, bl(data));
     store_->queue_transaction(c_, std::move(t), [](Status st) { ASSERT_TRUE(st.ok()); });
   };
-  for (int i = 0; i < 8; ++i) queue("burst" + std::to_string(i));
+  queue("big", pattern(16 << 20, 'g'));
+  for (int i = 0; i < 8; ++i) queue("burst" + std::to_string(i), "busy");
   ASSERT_TRUE(store_->flush().ok());
   uint64_t g0 = store_->stats().commit_groups;
   for (int i = 0; i < 10; ++i) {
-    queue("trickle" + std::to_string(i));
+    queue("trickle" + std::to_string(i), "busy");
     usleep(2000);
   }
   ASSERT_TRUE(store_->flush().ok());

@@ -185,7 +185,8 @@ class BlockStoreImpl final : public BlockStore {
   };
   // The next range to prepare, or nothing to do now (mu_ held).
   std::optional<DevExtent> next_prepare_range(PrepareWatch& w);
-  Status prepare_range(const DevExtent& range, const BufferPtr& zeros);
+  // Writes the free holes of `range`; false: skipped (a writer waits for space).
+  Result<bool> prepare_range(const DevExtent& range, const BufferPtr& zeros);
 
   void crash_point(CrashPoint p) {
     if (opts_.crash_hook) opts_.crash_hook(p);

@@ -75,19 +75,20 @@ void BlockStoreImpl::prepare_loop() {
       continue;
     }
     lock.unlock();
-    Status st = prepare_range(*range, zeros);
+    Result<bool> done = prepare_range(*range, zeros);
     lock.lock();
-    if (!st.ok()) {
+    if (!done.ok()) {
       // Not fatal: data still goes to holes, just slower.
-      CAIRN_LOG(kWarn, kStore) << "preparing the block file stopped" << kv("error", st.to_string());
+      CAIRN_LOG(kWarn, kStore) << "preparing the block file stopped"
+                               << kv("error", done.status().to_string());
       return;
     }
-    prepare_end_ = std::max(prepare_end_, range->block + range->count);
+    if (*done) prepare_end_ = std::max(prepare_end_, range->block + range->count);
     prepare_cv_.wait_for(lock, kPrepareStep, [&] { return stopping_; });
   }
 }
 
-Status BlockStoreImpl::prepare_range(const DevExtent& range, const BufferPtr& zeros) {
+Result<bool> BlockStoreImpl::prepare_range(const DevExtent& range, const BufferPtr& zeros) {
   // The holes of the file inside the range (file system calls, mu_ not held).
   std::vector<DevExtent> holes;
   uint64_t off = range.block * kBlockSize, end = (range.block + range.count) * kBlockSize;
@@ -100,11 +101,11 @@ Status BlockStoreImpl::prepare_range(const DevExtent& range, const BufferPtr& ze
     if (e > b) holes.push_back(DevExtent{b, e - b});
     off = data;
   }
-  if (holes.empty()) return ok_status();
+  if (holes.empty()) return true;
   std::vector<DevExtent> taken;
   {
     std::lock_guard lock(mu_);
-    if (space_waiters_ > 0) return ok_status();
+    if (space_waiters_ > 0) return false;  // a writer needs the space: try this range later
     for (const DevExtent& h : holes) {
       for (const DevExtent& e : alloc_->take_free_in(h)) {
         taken.push_back(e);
@@ -130,8 +131,9 @@ Status BlockStoreImpl::prepare_range(const DevExtent& range, const BufferPtr& ze
     prepare_held_ = 0;
   }
   prepare_cv_.notify_all();
-  if (st.ok()) prepared_bytes_ += written;
-  return st;
+  CAIRN_RETURN_IF_ERROR(st);
+  prepared_bytes_ += written;
+  return true;
 }
 
 }  // namespace cairn::store
