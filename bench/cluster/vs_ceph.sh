@@ -62,9 +62,11 @@ for r in $(seq 1 "$ROUNDS"); do
   grep -h "osd\.[0-9]" "$OUT/ceph.$r" | grep -o "osd\.[0-9] [0-9]* MiB" | tr '\n' ' ' | sed 's/^/ceph peak RSS: /'; echo
   grep -h "^osd\." "$OUT/cairn.$r" | awk '{printf "%s %s %s ", $1, $2, $3}' | sed 's/^/cairn peak RSS: /'; echo
 done
+median() {  # of the numbers in $1 (space-separated; "-" skipped)
+  echo "$1" | tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -n |
+    awk '{a[NR] = $1} END {if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'
+}
 echo "== median over $ROUNDS rounds (cairn / ceph)"
 for name in 4M-write 4M-seq 4k-write 4k-rand; do
-  printf "%-10s rate %sx  CPU per op %sx\n" "$name" \
-    "$(echo "${RATIOS[$name]:-}" | tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')" \
-    "$(echo "${RATIOS[$name-cpu]:-}" | tr ' ' '\n' | grep -v -- - | grep . | sort -n | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')"
+  printf "%-10s rate %sx  CPU per op %sx\n" "$name" "$(median "${RATIOS[$name]:-}")" "$(median "${RATIOS[$name-cpu]:-}")"
 done
