@@ -18,7 +18,6 @@
 // slower.
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <thread>
 
 #include "common/log.h"
@@ -64,8 +63,7 @@ std::optional<DevExtent> BlockStoreImpl::next_prepare_range(PrepareWatch& w) {
 }
 
 void BlockStoreImpl::prepare_loop() {
-  BufferPtr zeros = BufferPtr::create_aligned(kPrepareChunkBlocks * kBlockSize);
-  std::memset(zeros.data(), 0, kPrepareChunkBlocks * kBlockSize);
+  BufferPtr zeros = BufferPtr::zeroed(kPrepareChunkBlocks * kBlockSize, kDirectIoAlign);
   std::unique_lock lock(mu_);
   PrepareWatch watch{alloc_->cursor(), std::chrono::steady_clock::now()};
   while (!stopping_) {
