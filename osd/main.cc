@@ -32,6 +32,9 @@ cairn::Config options() {
               "a new store commit group waits this long for company when writers are concurrent (0: off)")
       .define("osd_store_dsync", OptType::kBool, "false",
               "data writes with RWF_DSYNC instead of one device flush per commit group")
+      .define("osd_store_share_flush", OptType::kBool, "true",
+              "a block file beside the store's RocksDB: while commit groups keep coming, a group's WAL sync "
+              "is the device flush of the next group's data (one flush per group instead of two)")
       .define("mon_host", OptType::kString, "", "monitors: host:port,...")
       .define("public_addr", OptType::kString, "127.0.0.1", "address to listen on")
       .define("port", OptType::kUint, "0", "port to listen on (0: any free port)")
@@ -89,6 +92,7 @@ int main(int argc, char** argv) {
   o.device_bytes = c.get_size("osd_device_size");
   o.cache_bytes = c.get_size("osd_cache_size");
   o.store_dsync = c.get_bool("osd_store_dsync");
+  o.store_share_flush = c.get_bool("osd_store_share_flush");
   o.prepare_ahead_bytes = c.get_size("osd_prepare_ahead");
   o.group_commit_delay_us = static_cast<uint32_t>(c.get_uint("osd_group_commit_delay_us"));
   o.client_message_cap = c.get_size("osd_client_message_size_cap");

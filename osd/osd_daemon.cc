@@ -29,6 +29,7 @@ store::BlockStoreOptions store_options(const OsdOptions& o) {
   s.device_bytes = o.device_bytes;
   s.cache_bytes = o.cache_bytes;
   s.dsync_data_writes = o.store_dsync;
+  s.share_wal_flush = o.store_share_flush;
   s.prepare_ahead_bytes = o.prepare_ahead_bytes;
   s.group_commit_delay_us = o.group_commit_delay_us;
   return s;
@@ -62,7 +63,17 @@ OsdDaemon::OsdDaemon(asio::io_context& front, OsdOptions opts)
                                      "Bytes of client requests in progress (osd_client_message_size_cap)")),
       m_client_waits_(
           metrics_.gauge("cairn_osd_client_throttle_waits",
-                         "Times a client connection paused its reads at osd_client_message_size_cap")) {}
+                         "Times a client connection paused its reads at osd_client_message_size_cap")),
+      m_store_{
+          metrics_.counter("cairn_osd_store_txns_total", "Store transactions committed"),
+          metrics_.counter("cairn_osd_store_commit_groups_total",
+                           "Store commit groups (synced RocksDB writes)"),
+          metrics_.counter("cairn_osd_store_shared_flushes_total",
+                           "Commit groups whose data flush was the previous group's WAL sync"),
+          metrics_.counter("cairn_osd_store_hole_writes_total",
+                           "Store data writes into blocks the block file had not written yet"),
+          metrics_.counter("cairn_osd_store_checksum_errors_total", "Store blocks that failed their crc32c"),
+          {}} {}
 
 OsdDaemon::~OsdDaemon() { stop(); }
 
@@ -573,7 +584,15 @@ void OsdDaemon::stats_tick() {
     std::fclose(f);
   }
   m_pool_retained_.set(static_cast<int64_t>(buffer_pool_stats().retained_bytes));
-  m_onode_cache_.set(static_cast<int64_t>(store_->stats().onode_cache_bytes));
+  store::BlockStoreStats ss = store_->stats();
+  m_onode_cache_.set(static_cast<int64_t>(ss.onode_cache_bytes));
+  StoreCounters& sc = m_store_;
+  sc.txns.inc(ss.committed_txns - sc.last.committed_txns);
+  sc.groups.inc(ss.commit_groups - sc.last.commit_groups);
+  sc.shared_flushes.inc(ss.shared_flushes - sc.last.shared_flushes);
+  sc.hole_writes.inc(ss.hole_writes - sc.last.hole_writes);
+  sc.checksum_errors.inc(ss.checksum_errors - sc.last.checksum_errors);
+  sc.last = ss;
   if (messenger_) {
     m_client_bytes_.set(static_cast<int64_t>(messenger_->client_bytes_held()));
     m_client_waits_.set(static_cast<int64_t>(messenger_->client_throttle_waits()));

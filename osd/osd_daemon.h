@@ -44,7 +44,8 @@ struct OsdOptions {
   std::string admin_socket;             // default <data>/osd.<id>.asok
   uint64_t device_bytes = 10ull << 30;  // mkfs: size of the block file
   uint64_t cache_bytes = 128ull << 20;
-  bool store_dsync = false;  // data writes with RWF_DSYNC instead of a flush per commit group
+  bool store_dsync = false;       // data writes with RWF_DSYNC instead of a flush per commit group
+  bool store_share_flush = true;  // store: a group's WAL sync flushes the next group's data
   // File-backed store: free space kept written ahead of the allocator (0: off).
   uint64_t prepare_ahead_bytes = 256ull << 20;
   uint32_t group_commit_delay_us = 500;  // store: a new commit group waits for company (0: off)
@@ -144,6 +145,16 @@ class OsdDaemon {
   Gauge& m_onode_cache_;
   Gauge& m_client_bytes_;
   Gauge& m_client_waits_;
+  // The store's own counters, carried into the registry by stats_tick().
+  struct StoreCounters {
+    Counter& txns;
+    Counter& groups;
+    Counter& shared_flushes;
+    Counter& hole_writes;
+    Counter& checksum_errors;
+    store::BlockStoreStats last;
+  };
+  StoreCounters m_store_;
   std::unique_ptr<store::BlockStore> store_;
   std::unique_ptr<msg::Messenger> messenger_;
   msg::DispatchTable dispatch_;

@@ -72,6 +72,18 @@ struct BlockStoreOptions {
   // stays out of the way of a stream that allocates faster than it would write.
   // 0: off (mkfs, fsck and the objectstore tool leave the file as it is).
   uint64_t prepare_ahead_bytes = 256ull << 20;
+  // One device flush per commit group instead of two, while groups keep coming:
+  // a group whose data is durable holds its metadata back until the next group's
+  // data writes complete, and then the RocksDB WAL sync of the held group is the
+  // flush that makes the next group's data durable too. It relies on fdatasync of
+  // the WAL ending with a cache flush of the whole device, which holds when the
+  // block file and RocksDB are on one Linux file system (ext4, xfs and btrfs all
+  // do so); so it applies only to a block file on the same file system as the
+  // database, and only to writes into blocks the file already has written (a
+  // write into a hole still gets the block file's own fdatasync, for the
+  // allocation). Holding lasts one data write of the next group: it is skipped
+  // when that group carries more than 1 MiB (docs/blockstore.md).
+  bool share_wal_flush = true;
   // Tests only: called at each CrashPoint on the commit thread.
   std::function<void(CrashPoint)> crash_hook;
   // Tests only: track unflushed device writes for simulate_power_loss().
@@ -88,6 +100,8 @@ struct BlockStoreStats {
   uint64_t onode_cache_bytes = 0;
   uint64_t prepared_bytes = 0;      // zeros written into holes of a block file ahead of the allocator
   uint64_t prepare_held_bytes = 0;  // free space the preparer has out of the allocator right now
+  uint64_t shared_flushes = 0;  // groups whose data a held group's WAL sync made durable (share_wal_flush)
+  uint64_t hole_writes = 0;     // with share_wal_flush: data writes into blocks the file had not written yet
 };
 
 struct FsckReport {

@@ -245,8 +245,12 @@ Result<uint64_t> UringDevice::next_hole(uint64_t off) const { return seek(fd_, o
 Result<uint64_t> UringDevice::next_data(uint64_t off) const { return seek(fd_, off, SEEK_DATA, size_); }
 
 Status UringDevice::flush_now() {
+  return flush_by([this] { return fdatasync(); });
+}
+
+Status UringDevice::flush_by(const std::function<Status()>& sync) {
   if (track_unflushed_) flushing_.push_back(std::exchange(unflushed_, {}));
-  Status st = fdatasync();
+  Status st = sync();
   if (track_unflushed_ && st.ok()) flushing_.pop_back();
   return st;
 }

@@ -88,6 +88,11 @@ class UringDevice final : public BlockDevice {
   // completed so far. An io_uring fsync always goes to an io-wq worker, which costs
   // two thread switches more than blocking here.
   Status flush_now();
+  // Runs `sync`, a call that flushes this device's whole write cache as a side
+  // effect (an fdatasync of another file on the same file system: Linux file
+  // systems end every fdatasync with a cache flush of their device), and counts it
+  // as a flush of every write completed before the call. Owner thread.
+  Status flush_by(const std::function<Status()>& sync);
   // Tests only (needs track_unflushed): overwrites with garbage every range whose
   // write completed but is not yet covered by a completed flush — what a power cut
   // may leave there. Any thread; the caller then ends the process.

@@ -263,6 +263,56 @@ TEST_F(BlockStoreTest, GroupCommitDelayGathersBusyWritersAndNeverHoldsALoneOne) 
   for (int i = 0; i < 10; ++i) EXPECT_TRUE(store_->stat(c_, oid("trickle" + std::to_string(i))).ok());
 }
 
+TEST_F(BlockStoreTest, SharedWalFlushCoversTheNextGroupsDataAndLosesNothing) {
+  opts_.prepare_ahead_bytes = 0;  // the block file keeps its holes unless a write fills them
+  format(64ull << 20);
+  // 4 KiB objects queued all at once, so commit groups keep coming.
+  auto queue_many = [&](const std::string& prefix, int n) {
+    for (int i = 0; i < n; ++i) {
+      Transaction t;
+      t.write(c_, oid(prefix + std::to_string(i)), 0, bl(pattern(4096, static_cast<char>('a' + i % 26))));
+      store_->queue_transaction(c_, std::move(t), [](Status st) { ASSERT_TRUE(st.ok()); });
+    }
+    ASSERT_TRUE(store_->flush().ok());
+  };
+  auto expect_all = [&](const std::string& prefix, int n) {
+    for (int i = 0; i < n; ++i) {
+      auto r = store_->read(c_, oid(prefix + std::to_string(i)), 0, 0);
+      ASSERT_TRUE(r.ok()) << prefix << i;
+      EXPECT_TRUE(r->to_string() == pattern(4096, static_cast<char>('a' + i % 26))) << prefix << i;
+    }
+  };
+  // Into holes of the file: each write is seen as such, and each group gets the
+  // block file's own flush (its allocation), never a WAL sync's.
+  queue_many("hole", 100);
+  EXPECT_EQ(store_->stats().hole_writes, 100u);
+  EXPECT_EQ(store_->stats().shared_flushes, 0u);
+  // Most of the file written, then freed: after a remount the allocator starts at
+  // the front again, among blocks the file has.
+  ASSERT_TRUE(write(oid("fill"), 0, pattern(40 << 20, 'f')).ok());
+  Transaction rm;
+  rm.remove(c_, oid("fill"));
+  ASSERT_TRUE(apply(std::move(rm)).ok());
+  store_.reset();
+  mount();
+  queue_many("w", 400);
+  BlockStoreStats st = store_->stats();
+  EXPECT_EQ(st.hole_writes, 0u);
+  EXPECT_GT(st.shared_flushes, 0u) << st.commit_groups << " groups";
+  EXPECT_LT(st.commit_groups, 400u);
+  expect_all("hole", 100);
+  expect_all("w", 400);
+  expect_fsck_clean();
+  expect_all("w", 400);
+  // Switched off: the same workload, every group flushes the device itself.
+  store_.reset();
+  opts_.share_wal_flush = false;
+  mount();
+  queue_many("off", 100);
+  EXPECT_EQ(store_->stats().shared_flushes, 0u);
+  expect_all("off", 100);
+}
+
 TEST_F(BlockStoreTest, SmallOverwritesAreDeferredAndSurviveRemount) {
   format(32ull << 20);
   std::string data = pattern(64 * 1024, 'd');

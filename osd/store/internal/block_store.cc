@@ -144,6 +144,8 @@ BlockStoreStats BlockStoreImpl::stats() {
   s.commit_groups = commit_groups_.load();
   s.deferred_writes = deferred_writes_.load();
   s.prepared_bytes = prepared_bytes_.load();
+  s.shared_flushes = shared_flushes_.load();
+  s.hole_writes = hole_writes_.load();
   std::lock_guard lock(mu_);
   s.onode_cache_bytes = cache_->bytes();
   s.prepare_held_bytes = prepare_held_ * kBlockSize;

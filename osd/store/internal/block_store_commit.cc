@@ -3,11 +3,17 @@
 // For each group, in order (docs/blockstore.md "Write path" explains why):
 //   1. write new data to its fresh blocks (io_uring), wait
 //   2. flush the device (fdatasync) so the data is durable before anything points at it
-//   3. write every transaction's RocksDB batch; the last write is synced (group commit)
+//   3. write the group's RocksDB batches as one synced write (group commit)
 //   4. publish onodes/collections to readers, run on_commit callbacks in order
 //   5. write deferred overwrites in place; their 'D' records are deleted by a later
 //      batch, after a device flush
 //   6. return blocks freed by the group to the allocator (only now may they be reused)
+//
+// With share_wal_flush, while groups keep coming, steps 2 and 3 of consecutive
+// groups merge: a group whose data is durable is held before step 3; the next
+// group's data is written, and then the held group's synced WAL write, whose
+// fdatasync flushes the whole device, stands for that group's step 2. One device
+// flush per group instead of two.
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -54,11 +60,16 @@ std::unique_ptr<CommitGroup> BlockStoreImpl::take_group(bool block) {
   if (block) work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
   if (queue_.empty()) return nullptr;
   auto g = std::make_unique<CommitGroup>();
-  while (!queue_.empty() && g->txns.size() < opts_.max_group_txns) {
-    g->txns.push_back(std::move(queue_.front()));
+  fill_group_locked(*g);
+  return g;
+}
+
+void BlockStoreImpl::fill_group_locked(CommitGroup& g) {
+  while (!queue_.empty() && g.txns.size() < opts_.max_group_txns) {
+    for (const DataWrite& w : queue_.front()->writes) g.bytes += w.count * kBlockSize;
+    g.txns.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
-  return g;
 }
 
 void BlockStoreImpl::commit_loop() {
@@ -67,7 +78,7 @@ void BlockStoreImpl::commit_loop() {
     if (!cur) cur = take_group(true);
     if (!cur) break;  // stopping and drained
     std::unique_ptr<CommitGroup> next;
-    commit_group(*cur, next);
+    commit_group(std::move(cur), next);
     cur = std::move(next);
     bool idle;
     {
@@ -83,7 +94,8 @@ void BlockStoreImpl::commit_loop() {
   }
 }
 
-void BlockStoreImpl::commit_group(CommitGroup& g, std::unique_ptr<CommitGroup>& next) {
+void BlockStoreImpl::commit_group(std::unique_ptr<CommitGroup> owned, std::unique_ptr<CommitGroup>& next) {
+  CommitGroup& g = *owned;
   Status st;
   {
     std::lock_guard lock(mu_);
@@ -91,7 +103,7 @@ void BlockStoreImpl::commit_group(CommitGroup& g, std::unique_ptr<CommitGroup>& 
   }
   // Group commit delay: when the last group had three or more members (writers
   // arrive faster than groups commit), a fresh group waits a little for more
-  // before it starts. Each group costs two device flushes, and on a shared disk
+  // before it starts. Each group costs device flushes, and on a shared disk
   // the flushes are what queues. A lone writer, or a few (groups of one or two:
   // the store keeps up), never waits; with them the delay only added latency
   // (docs/benchmarks.md).
@@ -112,13 +124,45 @@ void BlockStoreImpl::commit_group(CommitGroup& g, std::unique_ptr<CommitGroup>& 
   if (st.ok()) crash_point(CrashPoint::kAfterDataWrite);
   // 'D' records are deleted in batches: each deletion needs a device flush first.
   bool retire = retired_deferred_.size() >= kRetireBatch;
-  if (st.ok() && (g.writes > 0 || retire)) st = device_flush();
+  // Make the group's data durable before anything points at it: with a held group,
+  // that group's WAL sync flushes the device (share_wal_flush), unless this group
+  // wrote into holes of the block file (their allocation needs the file's own
+  // fdatasync) or 'D' records are to be deleted (their blocks must be durable
+  // before the deletion is written, not merely with it).
+  if (st.ok() && (retire || g.hole_writes > 0 || !held_group_)) st = device_flush();
+  if (held_group_) {
+    // A held group with nothing to write to RocksDB syncs nothing either.
+    bool covers = device_dirty_ && writes_kv(held_group_->txns, retire);
+    if (st.ok() && !covers) st = device_flush();
+    if (st.ok())
+      st = covers ? dev_->flush_by([&] { return commit_kv(held_group_->txns, retire); })
+                  : commit_kv(held_group_->txns, retire);
+    if (st.ok() && covers) {
+      device_dirty_ = false;
+      shared_flushes_++;
+    }
+    finish_group(*held_group_, st, retire);
+    held_group_.reset();
+    retire = false;
+  }
   if (st.ok()) crash_point(CrashPoint::kAfterDataFlush);
-  // Pipelining: the next group's data goes to the device while this one's
-  // metadata commits. Its blocks were allocated before this group's frees were
-  // released, so they cannot overlap anything this group still references.
-  if (st.ok() && (next = take_group(false))) submit_data(*next);
+  if (st.ok() && (next = take_group(false))) {
+    // More is queued: hold this group's metadata back so its WAL sync flushes the
+    // next group's data, when that data is small enough to wait for.
+    if (share_wal_flush_ && next->bytes <= kHoldMaxBytes) {
+      held_group_ = std::move(owned);
+      return;
+    }
+    // Pipelining: the next group's data goes to the device while this one's
+    // metadata commits. Its blocks were allocated before this group's frees were
+    // released, so they cannot overlap anything this group still references.
+    submit_data(*next);
+  }
   if (st.ok()) st = commit_kv(g.txns, retire);
+  finish_group(g, st, retire);
+}
+
+void BlockStoreImpl::finish_group(CommitGroup& g, const Status& st, bool retired) {
   if (!st.ok()) {
     fail_store(st);
     for (auto& t : g.txns) {
@@ -130,7 +174,7 @@ void BlockStoreImpl::commit_group(CommitGroup& g, std::unique_ptr<CommitGroup>& 
     done_cv_.notify_all();
     return;
   }
-  if (retire) release_held();
+  if (retired) release_held();
   crash_point(CrashPoint::kAfterKvCommit);
   publish(g.txns);
   for (auto& t : g.txns) {
@@ -166,20 +210,43 @@ void BlockStoreImpl::release_held() {
 
 void BlockStoreImpl::top_up(CommitGroup& g) {
   std::lock_guard lock(mu_);
-  while (!queue_.empty() && g.txns.size() < opts_.max_group_txns) {
-    g.txns.push_back(std::move(queue_.front()));
-    queue_.pop_front();
-  }
+  fill_group_locked(g);
 }
 
 void BlockStoreImpl::submit_data(CommitGroup& g) {
   for (; g.submitted < g.txns.size(); ++g.submitted) {
     for (const DataWrite& w : g.txns[g.submitted]->writes) {
+      if (share_wal_flush_ && !written_before(w.block, w.count)) {
+        ++g.hole_writes;
+        hole_writes_++;
+      }
       dev_->write(w.block * kBlockSize, BufferList(w.data), g.io.cb());
       ++g.writes;
     }
   }
   if (g.writes > 0 && !dev_->dsync_writes()) device_dirty_ = true;
+}
+
+bool BlockStoreImpl::written_before(uint64_t block, uint64_t count) {
+  // Blocks handed to a transaction were free, and a free block's contents (so
+  // whether the file has it written) come from an earlier owner whose group is
+  // durable, from the preparer (which syncs before it gives blocks back) or from
+  // before the mount (which syncs the file): "written" is durable here. Whole
+  // chunks found written are remembered (the store never punches holes).
+  const uint64_t c0 = block / kSolidChunkBlocks, c1 = (block + count - 1) / kSolidChunkBlocks;
+  bool known = true;
+  for (uint64_t c = c0; c <= c1 && known; ++c) known = solid_chunks_[c];
+  if (known) return true;
+  const uint64_t end = std::min((c1 + 1) * kSolidChunkBlocks, sb_.total_blocks()) * kBlockSize;
+  Result<uint64_t> hole = dev_->next_hole(c0 * kSolidChunkBlocks * kBlockSize);
+  if (!hole.ok()) return false;
+  for (uint64_t c = c0; c <= c1 && (c + 1) * kSolidChunkBlocks * kBlockSize <= *hole; ++c)
+    solid_chunks_[c] = true;
+  if (*hole >= end) return true;
+  if (*hole >= (block + count) * kBlockSize) return true;
+  if (*hole > block * kBlockSize) return false;
+  hole = dev_->next_hole(block * kBlockSize);
+  return hole.ok() && *hole >= (block + count) * kBlockSize;
 }
 
 Status BlockStoreImpl::wait_data(CommitGroup& g) {
@@ -202,6 +269,12 @@ Status BlockStoreImpl::device_flush() {
   CAIRN_RETURN_IF_ERROR(dev_->flush_now());
   device_dirty_ = false;
   return ok_status();
+}
+
+bool BlockStoreImpl::writes_kv(const std::vector<std::unique_ptr<PreparedTxn>>& group, bool retire) const {
+  if (retire && !retired_deferred_.empty()) return true;
+  return std::any_of(group.begin(), group.end(),
+                     [](const auto& t) { return t->status.ok() && t->batch.Count() > 0; });
 }
 
 Status BlockStoreImpl::commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group, bool retire) {

@@ -75,12 +75,20 @@ struct CommitGroup {
   std::vector<std::unique_ptr<PreparedTxn>> txns;
   IoWait io;  // its new-data writes (callbacks point here: never moved)
   size_t writes = 0;
-  size_t submitted = 0;  // txns[0, submitted) have their data writes in the ring
+  size_t submitted = 0;    // txns[0, submitted) have their data writes in the ring
+  uint64_t bytes = 0;      // new data of its transactions
+  size_t hole_writes = 0;  // writes into blocks the block file has not written yet
 };
 
 // 'D' records deleted per batch: each deletion needs a device flush first, so
 // doing 64 at once keeps small overwrites at about one sync per commit group.
 inline constexpr size_t kRetireBatch = 64;
+
+// share_wal_flush: a group is held (its metadata commit waits for the next
+// group's data) only when that data is at most this much, so the wait is short.
+inline constexpr uint64_t kHoldMaxBytes = 1ull << 20;
+// Granule of the commit thread's memory of block-file ranges known written.
+inline constexpr uint64_t kSolidChunkBlocks = 256;  // 1 MiB
 
 // A read after the onode lookup: holes and deferred blocks already filled in
 // `buf`, device runs still to read (each one I/O) and check.
@@ -141,6 +149,7 @@ class BlockStoreImpl final : public BlockStore {
   Status open_db(bool create);
   Status load_state();
   Status replay_deferred();
+  Status setup_shared_flush();  // decides share_wal_flush_
   void shutdown();
 
   // ---- lookups (mu_ held) ----
@@ -165,11 +174,19 @@ class BlockStoreImpl final : public BlockStore {
   void commit_loop();
   std::unique_ptr<CommitGroup> take_group(bool block);
   void top_up(CommitGroup& g);
-  void commit_group(CommitGroup& g, std::unique_ptr<CommitGroup>& next);
+  void fill_group_locked(CommitGroup& g);  // mu_ held: moves queued txns in, within the group limits
+  void commit_group(std::unique_ptr<CommitGroup> g, std::unique_ptr<CommitGroup>& next);
+  // After the group's metadata commit (or its failure): callbacks, deferred writes, frees.
+  void finish_group(CommitGroup& g, const Status& st, bool retired);
   void submit_data(CommitGroup& g);
+  // Whether the block file has these blocks written already (a write there
+  // allocates nothing in the host file system).
+  bool written_before(uint64_t block, uint64_t count);
   Status wait_data(CommitGroup& g);
   Status device_flush();
   Status commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group, bool retire);
+  // Whether commit_kv() would write (and so sync) anything.
+  bool writes_kv(const std::vector<std::unique_ptr<PreparedTxn>>& group, bool retire) const;
   void release_or_hold(const DevExtent& e);  // mu_ held
   void release_held();
   void publish(std::vector<std::unique_ptr<PreparedTxn>>& group);
@@ -231,11 +248,14 @@ class BlockStoreImpl final : public BlockStore {
   std::map<uint64_t, BufferPtr> pending_deferred_;  // mu_: deferred blocks not yet in place
 
   // Commit thread only.
-  std::vector<uint64_t> retired_deferred_;  // 'D' records applied in place, to delete
-  std::set<uint64_t> retired_blocks_;       // blocks those records name (mu_ for writes too)
-  std::vector<DevExtent> held_;             // mu_: freed blocks waiting for their records' deletion
-  bool device_dirty_ = false;               // writes since the last device flush
-  size_t last_group_txns_ = 0;              // members of the last group (group commit delay)
+  std::vector<uint64_t> retired_deferred_;   // 'D' records applied in place, to delete
+  std::set<uint64_t> retired_blocks_;        // blocks those records name (mu_ for writes too)
+  std::vector<DevExtent> held_;              // mu_: freed blocks waiting for their records' deletion
+  bool device_dirty_ = false;                // writes since the last device flush
+  bool share_wal_flush_ = false;             // set at mount (BlockStoreOptions::share_wal_flush)
+  std::unique_ptr<CommitGroup> held_group_;  // data durable, metadata waits for the next group's data
+  std::vector<bool> solid_chunks_;           // kSolidChunkBlocks chunks the block file has written
+  size_t last_group_txns_ = 0;               // members of the last group (group commit delay)
   std::thread commit_thread_;
 
   // Preparer thread (file-backed stores with prepare_ahead_bytes).
@@ -250,6 +270,8 @@ class BlockStoreImpl final : public BlockStore {
   std::atomic<uint64_t> committed_txns_{0};
   std::atomic<uint64_t> commit_groups_{0};
   std::atomic<uint64_t> deferred_writes_{0};
+  std::atomic<uint64_t> shared_flushes_{0};
+  std::atomic<uint64_t> hole_writes_{0};
 };
 
 }  // namespace cairn::store

@@ -3,6 +3,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/table.h>
+#include <sys/stat.h>
 
 #include "common/env.h"
 #include "common/log.h"
@@ -146,6 +147,7 @@ Result<std::unique_ptr<BlockStoreImpl>> BlockStoreImpl::mount(const BlockStoreOp
   s->cache_ = std::make_unique<OnodeCache>(opts.cache_bytes / 2);
   CAIRN_RETURN_IF_ERROR(s->load_state());
   CAIRN_RETURN_IF_ERROR(s->replay_deferred());
+  CAIRN_RETURN_IF_ERROR(s->setup_shared_flush());
   s->commit_thread_ = std::thread([p = s.get()] { p->commit_loop(); });
   if (opts.prepare_ahead_bytes > 0 && s->dev_->is_regular_file()) {
     CAIRN_ASSIGN_OR_RETURN(uint64_t hole, s->dev_->next_hole(s->sb_.data_start_block * kBlockSize));
@@ -156,6 +158,22 @@ Result<std::unique_ptr<BlockStoreImpl>> BlockStoreImpl::mount(const BlockStoreOp
                            << kv("collections", s->colls_committed_.size())
                            << kv("free_blocks", s->alloc_->free_blocks());
   return s;
+}
+
+Status BlockStoreImpl::setup_shared_flush() {
+  if (!opts_.share_wal_flush || opts_.dsync_data_writes || !dev_->is_regular_file()) return ok_status();
+  struct stat dev_st {
+  }, db_st{};
+  if (::stat(device_path_.c_str(), &dev_st) != 0 || ::stat((opts_.path + "/db").c_str(), &db_st) != 0 ||
+      dev_st.st_dev != db_st.st_dev) {
+    return ok_status();  // another file system: its own flushes
+  }
+  // What the file has written now may, after a kill -9, exist only in the page
+  // cache: make it durable, so "written" is durable for every block from here on.
+  CAIRN_RETURN_IF_ERROR(dev_->fdatasync());
+  solid_chunks_.assign((sb_.total_blocks() + kSolidChunkBlocks - 1) / kSolidChunkBlocks, false);
+  share_wal_flush_ = true;
+  return ok_status();
 }
 
 Status BlockStoreImpl::load_state() {
