@@ -8,7 +8,7 @@ PACKAGES=(
   g++ make cmake ninja-build ccache pkg-config clang clang-format git
   # libraries
   libboost-dev libboost-system-dev librocksdb-dev liburing-dev libisal-dev libxxhash-dev
-  libssl-dev libfuse3-dev fuse3 nlohmann-json3-dev
+  libssl-dev libfuse3-dev fuse3 nlohmann-json3-dev libtcmalloc-minimal4
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev procps iproute2 curl
 )
