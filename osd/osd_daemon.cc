@@ -72,6 +72,8 @@ OsdDaemon::OsdDaemon(asio::io_context& front, OsdOptions opts)
                            "Commit groups whose data flush was the previous group's WAL sync"),
           metrics_.counter("cairn_osd_store_hole_writes_total",
                            "Store data writes into blocks the block file had not written yet"),
+          metrics_.counter("cairn_osd_store_data_write_requests_total",
+                           "Store device writes of new data (a group's contiguous writes go as one)"),
           metrics_.counter("cairn_osd_store_checksum_errors_total", "Store blocks that failed their crc32c"),
           {}} {}
 
@@ -591,6 +593,7 @@ void OsdDaemon::stats_tick() {
   sc.groups.inc(ss.commit_groups - sc.last.commit_groups);
   sc.shared_flushes.inc(ss.shared_flushes - sc.last.shared_flushes);
   sc.hole_writes.inc(ss.hole_writes - sc.last.hole_writes);
+  sc.data_requests.inc(ss.data_write_requests - sc.last.data_write_requests);
   sc.checksum_errors.inc(ss.checksum_errors - sc.last.checksum_errors);
   sc.last = ss;
   if (messenger_) {

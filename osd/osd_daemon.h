@@ -151,6 +151,7 @@ class OsdDaemon {
     Counter& groups;
     Counter& shared_flushes;
     Counter& hole_writes;
+    Counter& data_requests;
     Counter& checksum_errors;
     store::BlockStoreStats last;
   };

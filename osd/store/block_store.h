@@ -95,8 +95,9 @@ struct BlockStoreOptions {
 struct BlockStoreStats {
   uint64_t checksum_errors = 0;  // blocks whose crc32c did not match on read
   uint64_t committed_txns = 0;
-  uint64_t commit_groups = 0;    // synced RocksDB writes
-  uint64_t deferred_writes = 0;  // blocks written through the deferred path
+  uint64_t commit_groups = 0;        // synced RocksDB writes
+  uint64_t deferred_writes = 0;      // blocks written through the deferred path
+  uint64_t data_write_requests = 0;  // device writes of new data (contiguous ones of a group go as one)
   uint64_t onode_cache_bytes = 0;
   uint64_t prepared_bytes = 0;      // zeros written into holes of a block file ahead of the allocator
   uint64_t prepare_held_bytes = 0;  // free space the preparer has out of the allocator right now

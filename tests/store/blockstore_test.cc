@@ -313,6 +313,38 @@ TEST_F(BlockStoreTest, SharedWalFlushCoversTheNextGroupsDataAndLosesNothing) {
   expect_all("off", 100);
 }
 
+TEST_F(BlockStoreTest, AGroupsContiguousWritesGoAsOneRequest) {
+  format(64ull << 20);
+  auto queue = [&](const std::string& name, const std::string& data) {
+    Transaction t;
+    t.write(c_, oid(name), 0, bl(data));
+    store_->queue_transaction(c_, std::move(t), [](Status st) { ASSERT_TRUE(st.ok()); });
+  };
+  // A burst queued behind a big write commits as one or two groups; its 4 KiB
+  // objects got consecutive blocks, so they reach the device in a few writevs.
+  queue("big", pattern(8 << 20, 'g'));
+  for (int i = 0; i < 48; ++i)
+    queue("small" + std::to_string(i), pattern(4096, static_cast<char>('a' + i % 26)));
+  // A 12 KiB object between them, and a 3-block one: runs cross object boundaries
+  // and keep each object's bytes in place.
+  queue("mid", pattern(12288, 'm'));
+  ASSERT_TRUE(store_->flush().ok());
+  BlockStoreStats st = store_->stats();
+  EXPECT_LE(st.data_write_requests, 1u + 8u + 8u) << st.commit_groups << " groups";
+  for (int i = 0; i < 48; ++i) {
+    auto r = store_->read(c_, oid("small" + std::to_string(i)), 0, 0);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->to_string() == pattern(4096, static_cast<char>('a' + i % 26))) << i;
+  }
+  auto m = store_->read(c_, oid("mid"), 0, 0);
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE(m->to_string() == pattern(12288, 'm'));
+  expect_fsck_clean();
+  m = store_->read(c_, oid("mid"), 0, 0);
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE(m->to_string() == pattern(12288, 'm'));
+}
+
 TEST_F(BlockStoreTest, SmallOverwritesAreDeferredAndSurviveRemount) {
   format(32ull << 20);
   std::string data = pattern(64 * 1024, 'd');

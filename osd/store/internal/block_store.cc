@@ -145,6 +145,7 @@ BlockStoreStats BlockStoreImpl::stats() {
   s.deferred_writes = deferred_writes_.load();
   s.prepared_bytes = prepared_bytes_.load();
   s.shared_flushes = shared_flushes_.load();
+  s.data_write_requests = data_write_requests_.load();
   s.hole_writes = hole_writes_.load();
   std::lock_guard lock(mu_);
   s.onode_cache_bytes = cache_->bytes();

@@ -87,6 +87,10 @@ inline constexpr size_t kRetireBatch = 64;
 // share_wal_flush: a group is held (its metadata commit waits for the next
 // group's data) only when that data is at most this much, so the wait is short.
 inline constexpr uint64_t kHoldMaxBytes = 1ull << 20;
+// A commit group's contiguous data writes go as one writev of at most this much
+// (a block request the kernel need not split much) and this many buffers.
+inline constexpr uint64_t kMaxRunBytes = 1ull << 20;
+inline constexpr size_t kMaxRunSegments = 64;
 // Granule of the commit thread's memory of block-file ranges known written.
 inline constexpr uint64_t kSolidChunkBlocks = 256;  // 1 MiB
 
@@ -271,6 +275,7 @@ class BlockStoreImpl final : public BlockStore {
   std::atomic<uint64_t> commit_groups_{0};
   std::atomic<uint64_t> deferred_writes_{0};
   std::atomic<uint64_t> shared_flushes_{0};
+  std::atomic<uint64_t> data_write_requests_{0};
   std::atomic<uint64_t> hole_writes_{0};
 };
 
