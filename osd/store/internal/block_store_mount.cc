@@ -2,6 +2,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <sys/stat.h>
 
@@ -55,6 +56,35 @@ Status check_options(const BlockStoreOptions& opts) {
 }
 }  // namespace
 
+namespace {
+// Memtable insert hints for keys written again and again, or in order: a
+// transaction puts its bitmap groups and the next-nid record besides its onode,
+// and without a hint each insert searches the skiplist from the top (the walk
+// was 15% of an OSD's CPU in 4 KiB cluster writes). Onode keys (random order)
+// get none, and neither do omap keys: RocksDB 7.8 keeps one hint table for the
+// point and the range-deletion memtables, so a hinted prefix that a DeleteRange
+// also starts with (omap_rmrange, omap_clear) corrupts the skiplist walk.
+class InOrderKeys final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "cairn.InOrderKeys"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return {key.data(), width(key)}; }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() > 0 && width(key) > 0; }
+
+ private:
+  // One hint per object's omap header, per bitmap group, and one for the
+  // next-nid key and for the deferred records (their sequence numbers grow).
+  static size_t width(const rocksdb::Slice& key) {
+    switch (key[0]) {
+      case keys::kOmapHeader:
+      case keys::kBitmap: return key.size() >= 9 ? 9 : 0;
+      case keys::kNextNid:
+      case keys::kDeferred: return 1;
+      default: return 0;
+    }
+  }
+};
+}  // namespace
+
 Status BlockStoreImpl::open_db(bool create) {
   rocksdb::Options o;
   o.create_if_missing = create;
@@ -70,6 +100,7 @@ Status BlockStoreImpl::open_db(bool create) {
   // objects that do not exist yet, and without it each one walks the skiplist.
   o.memtable_prefix_bloom_size_ratio = 0.02;
   o.memtable_whole_key_filtering = true;
+  o.memtable_insert_with_hint_prefix_extractor = std::make_shared<InOrderKeys>();
   rocksdb::BlockBasedTableOptions t;
   block_cache_ = rocksdb::NewLRUCache(opts_.cache_bytes / 2);
   t.block_cache = block_cache_;
