@@ -124,16 +124,16 @@ void BlockStoreImpl::commit_group(std::unique_ptr<CommitGroup> owned, std::uniqu
   if (st.ok()) crash_point(CrashPoint::kAfterDataWrite);
   // 'D' records are deleted in batches: each deletion needs a device flush first.
   bool retire = retired_deferred_.size() >= kRetireBatch;
-  // Make the group's data durable before anything points at it: with a held group,
-  // that group's WAL sync flushes the device (share_wal_flush), unless this group
-  // wrote into holes of the block file (their allocation needs the file's own
-  // fdatasync) or 'D' records are to be deleted (their blocks must be durable
-  // before the deletion is written, not merely with it).
-  if (st.ok() && (retire || g.hole_writes > 0 || !held_group_)) st = device_flush();
+  // Make the group's data durable before anything points at it: a held group's
+  // WAL sync flushes the device (share_wal_flush), unless this group wrote into
+  // holes of the block file (their allocation needs the file's own fdatasync),
+  // 'D' records are to be deleted (their blocks must be durable before the
+  // deletion is written, not merely with it), or the held group writes nothing
+  // to RocksDB (and so syncs nothing).
+  const bool covers =
+      held_group_ && !retire && g.hole_writes == 0 && device_dirty_ && writes_kv(held_group_->txns, retire);
+  if (st.ok() && !covers) st = device_flush();
   if (held_group_) {
-    // A held group with nothing to write to RocksDB syncs nothing either.
-    bool covers = device_dirty_ && writes_kv(held_group_->txns, retire);
-    if (st.ok() && !covers) st = device_flush();
     if (st.ok())
       st = covers ? dev_->flush_by([&] { return commit_kv(held_group_->txns, retire); })
                   : commit_kv(held_group_->txns, retire);
@@ -255,16 +255,15 @@ bool BlockStoreImpl::written_before(uint64_t block, uint64_t count) {
   bool known = true;
   for (uint64_t c = c0; c <= c1 && known; ++c) known = solid_chunks_[c];
   if (known) return true;
-  const uint64_t end = std::min((c1 + 1) * kSolidChunkBlocks, sb_.total_blocks()) * kBlockSize;
   Result<uint64_t> hole = dev_->next_hole(c0 * kSolidChunkBlocks * kBlockSize);
   if (!hole.ok()) return false;
   for (uint64_t c = c0; c <= c1 && (c + 1) * kSolidChunkBlocks * kBlockSize <= *hole; ++c)
     solid_chunks_[c] = true;
-  if (*hole >= end) return true;
-  if (*hole >= (block + count) * kBlockSize) return true;
-  if (*hole > block * kBlockSize) return false;
-  hole = dev_->next_hole(block * kBlockSize);
-  return hole.ok() && *hole >= (block + count) * kBlockSize;
+  const uint64_t first = block * kBlockSize, last = (block + count) * kBlockSize;
+  if (*hole >= last) return true;
+  if (*hole > first) return false;  // a hole inside the write's own range
+  hole = dev_->next_hole(first);    // the hole was before it, in the same chunk
+  return hole.ok() && *hole >= last;
 }
 
 Status BlockStoreImpl::wait_data(CommitGroup& g) {

@@ -193,8 +193,8 @@ Result<std::unique_ptr<BlockStoreImpl>> BlockStoreImpl::mount(const BlockStoreOp
 
 Status BlockStoreImpl::setup_shared_flush() {
   if (!opts_.share_wal_flush || opts_.dsync_data_writes || !dev_->is_regular_file()) return ok_status();
-  struct stat dev_st {
-  }, db_st{};
+  struct stat dev_st = {};
+  struct stat db_st = {};
   if (::stat(device_path_.c_str(), &dev_st) != 0 || ::stat((opts_.path + "/db").c_str(), &db_st) != 0 ||
       dev_st.st_dev != db_st.st_dev) {
     return ok_status();  // another file system: its own flushes
