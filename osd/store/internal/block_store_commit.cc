@@ -29,6 +29,9 @@ namespace cairn::store {
 using log::kv;
 
 namespace {
+// A transaction whose batch commit_kv() writes (a rejected one has none to write).
+bool has_kv(const PreparedTxn& t) { return t.status.ok() && t.batch.Count() > 0; }
+
 // Writes `batches` as one synced RocksDB write: one WAL record, one write(2), one
 // fsync. More than one are concatenated first, as RocksDB's own write groups do
 // (WriteBatch's documented layout: an 8-byte sequence, a 4-byte little-endian count,
@@ -131,7 +134,7 @@ void BlockStoreImpl::commit_group(std::unique_ptr<CommitGroup> owned, std::uniqu
   // deletion is written, not merely with it), or the held group writes nothing
   // to RocksDB (and so syncs nothing).
   const bool covers =
-      held_group_ && !retire && g.hole_writes == 0 && device_dirty_ && writes_kv(held_group_->txns, retire);
+      held_group_ && !retire && g.hole_writes == 0 && device_dirty_ && writes_kv(held_group_->txns);
   if (st.ok() && !covers) st = device_flush();
   if (held_group_) {
     if (st.ok())
@@ -288,10 +291,8 @@ Status BlockStoreImpl::device_flush() {
   return ok_status();
 }
 
-bool BlockStoreImpl::writes_kv(const std::vector<std::unique_ptr<PreparedTxn>>& group, bool retire) const {
-  if (retire && !retired_deferred_.empty()) return true;
-  return std::any_of(group.begin(), group.end(),
-                     [](const auto& t) { return t->status.ok() && t->batch.Count() > 0; });
+bool BlockStoreImpl::writes_kv(const std::vector<std::unique_ptr<PreparedTxn>>& group) {
+  return std::any_of(group.begin(), group.end(), [](const auto& t) { return has_kv(*t); });
 }
 
 Status BlockStoreImpl::commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group, bool retire) {
@@ -307,7 +308,7 @@ Status BlockStoreImpl::commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& grou
     retired_deferred_.clear();
   }
   for (auto& t : group) {
-    if (t->status.ok() && t->batch.Count() > 0) batches.push_back(&t->batch);
+    if (has_kv(*t)) batches.push_back(&t->batch);
   }
   if (!batches.empty()) {
     rocksdb::Status rs = write_as_one(*db_, batches);

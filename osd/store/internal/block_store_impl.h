@@ -189,8 +189,9 @@ class BlockStoreImpl final : public BlockStore {
   Status wait_data(CommitGroup& g);
   Status device_flush();
   Status commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group, bool retire);
-  // Whether commit_kv() would write (and so sync) anything.
-  bool writes_kv(const std::vector<std::unique_ptr<PreparedTxn>>& group, bool retire) const;
+  // Whether commit_kv() would write (and so sync) anything for these
+  // transactions, leaving retired 'D' records aside.
+  static bool writes_kv(const std::vector<std::unique_ptr<PreparedTxn>>& group);
   void release_or_hold(const DevExtent& e);  // mu_ held
   void release_held();
   void publish(std::vector<std::unique_ptr<PreparedTxn>>& group);
