@@ -28,6 +28,9 @@ cairn::Config options() {
           "client request bytes in progress beyond which client connections stop being read (0: no bound)")
       .define("osd_prepare_ahead", OptType::kSize, "256M",
               "file-backed store: free space kept written ahead of the allocator (0: off)")
+      .define("osd_store_wal_spare", OptType::kSize, "72M",
+              "each RocksDB WAL file of the store starts this long and written with zeros, so a WAL sync "
+              "writes no inode (0: off)")
       .define("osd_group_commit_delay_us", OptType::kUint, "500",
               "a new store commit group waits this long for company when writers are concurrent (0: off)")
       .define("osd_store_dsync", OptType::kBool, "false",
@@ -94,6 +97,7 @@ int main(int argc, char** argv) {
   o.store_dsync = c.get_bool("osd_store_dsync");
   o.store_share_flush = c.get_bool("osd_store_share_flush");
   o.prepare_ahead_bytes = c.get_size("osd_prepare_ahead");
+  o.store_wal_spare_bytes = c.get_size("osd_store_wal_spare");
   o.group_commit_delay_us = static_cast<uint32_t>(c.get_uint("osd_group_commit_delay_us"));
   o.client_message_cap = c.get_size("osd_client_message_size_cap");
   cairn::set_buffer_pool_limit(c.get_size("osd_buffer_pool_size"));

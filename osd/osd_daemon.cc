@@ -31,6 +31,7 @@ store::BlockStoreOptions store_options(const OsdOptions& o) {
   s.dsync_data_writes = o.store_dsync;
   s.share_wal_flush = o.store_share_flush;
   s.prepare_ahead_bytes = o.prepare_ahead_bytes;
+  s.wal_spare_bytes = o.store_wal_spare_bytes;
   s.group_commit_delay_us = o.group_commit_delay_us;
   return s;
 }
@@ -75,6 +76,10 @@ OsdDaemon::OsdDaemon(asio::io_context& front, OsdOptions opts)
           metrics_.counter("cairn_osd_store_data_write_requests_total",
                            "Store device writes of new data (a group's contiguous writes go as one)"),
           metrics_.counter("cairn_osd_store_checksum_errors_total", "Store blocks that failed their crc32c"),
+          metrics_.counter("cairn_osd_store_wal_spares_taken_total",
+                           "RocksDB WAL files that started written ahead (osd_store_wal_spare)"),
+          metrics_.counter("cairn_osd_store_plain_wals_total",
+                           "RocksDB WAL files created while no written-ahead spare was ready"),
           {}} {}
 
 OsdDaemon::~OsdDaemon() { stop(); }
@@ -595,6 +600,8 @@ void OsdDaemon::stats_tick() {
   sc.hole_writes.inc(ss.hole_writes - sc.last.hole_writes);
   sc.data_requests.inc(ss.data_write_requests - sc.last.data_write_requests);
   sc.checksum_errors.inc(ss.checksum_errors - sc.last.checksum_errors);
+  sc.wal_spares.inc(ss.wal_spares_taken - sc.last.wal_spares_taken);
+  sc.plain_wals.inc(ss.plain_wals - sc.last.plain_wals);
   sc.last = ss;
   if (messenger_) {
     m_client_bytes_.set(static_cast<int64_t>(messenger_->client_bytes_held()));

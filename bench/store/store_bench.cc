@@ -2,6 +2,7 @@
 // same size in the same directory (the ratio is what matters).
 //
 //   store_bench [--dir DIR] [--size BYTES] [--seconds S] [--only raw|store] [--dsync 1] [--group-delay US]
+//               [--wal-spare BYTES]   (WAL files written ahead, as the OSD has them; 0: off)
 //
 // Both files are written in full first, as fio lays out its file, so neither side
 // pays for the file system allocating blocks during the run.
@@ -111,10 +112,12 @@ Sample store_reads(BlockStore& s, const char* name, uint32_t threads, double sec
   return m.finish(name, ops, ops * bs);
 }
 
-void run_store(const std::string& dir, uint64_t size, double seconds, bool dsync, long group_delay_us) {
+void run_store(const std::string& dir, uint64_t size, double seconds, bool dsync, long group_delay_us,
+               uint64_t wal_spare) {
   store::BlockStoreOptions o;
   o.path = dir + "/store";
   o.dsync_data_writes = dsync;
+  o.wal_spare_bytes = wal_spare;
   if (group_delay_us >= 0) o.group_commit_delay_us = static_cast<uint32_t>(group_delay_us);
   std::filesystem::create_directories(o.path);
   if (!prefill(o.path + "/block", size) || !BlockStore::mkfs(o).ok()) {
@@ -174,6 +177,8 @@ void run_store(const std::string& dir, uint64_t size, double seconds, bool dsync
               (unsigned long long)st.committed_txns, (unsigned long long)st.commit_groups,
               st.commit_groups ? double(st.committed_txns) / double(st.commit_groups) : 0.0,
               (unsigned long long)st.deferred_writes);
+  std::printf("store: WAL files %llu written ahead, %llu plain\n", (unsigned long long)st.wal_spares_taken,
+              (unsigned long long)st.plain_wals);
 }
 
 }  // namespace
@@ -188,6 +193,7 @@ int main(int argc, char** argv) {
   std::string only;  // "raw" or "store": run one half
   bool dsync = false;
   long group_delay_us = -1;  // --group-delay US: the store's group commit delay (default: the store's)
+  uint64_t wal_spare = 72ull << 20;  // the OSD's osd_store_wal_spare
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--only") only = argv[i + 1];
@@ -196,6 +202,7 @@ int main(int argc, char** argv) {
     if (a == "--seconds") seconds = std::atof(argv[i + 1]);
     if (a == "--dsync") dsync = std::string(argv[i + 1]) == "1";
     if (a == "--group-delay") group_delay_us = std::atol(argv[i + 1]);
+    if (a == "--wal-spare") wal_spare = std::strtoull(argv[i + 1], nullptr, 0);
   }
   char tmpl[4096];
   std::snprintf(tmpl, sizeof(tmpl), "%s/cairn-store-bench-XXXXXX", dir.c_str());
@@ -207,7 +214,7 @@ int main(int argc, char** argv) {
   if (only != "store" && !prefill(raw.path, size)) return 1;
   if (only != "store") run_raw(raw);
   std::filesystem::remove(raw.path);
-  if (only != "raw") run_store(work, size, seconds, dsync, group_delay_us);
+  if (only != "raw") run_store(work, size, seconds, dsync, group_delay_us, wal_spare);
   std::filesystem::remove_all(work);
   return 0;
 }

@@ -84,6 +84,12 @@ struct BlockStoreOptions {
   // allocation). Holding lasts one data write of the next group: it is skipped
   // when that group carries more than 1 MiB (docs/blockstore.md).
   bool share_wal_flush = true;
+  // Each new RocksDB WAL file starts this long and written with zeros, so a
+  // synced WAL write changes no file size and costs the device no inode write
+  // (wal_files.h). One spare waits in db/, written by a background thread;
+  // mount writes one first if none is there. Somewhat more than the 64 MiB
+  // memtable's WAL; past it the file grows as before. 0: off (tests, tools).
+  uint64_t wal_spare_bytes = 0;
   // Tests only: called at each CrashPoint on the commit thread.
   std::function<void(CrashPoint)> crash_hook;
   // Tests only: track unflushed device writes for simulate_power_loss().
@@ -101,8 +107,10 @@ struct BlockStoreStats {
   uint64_t onode_cache_bytes = 0;
   uint64_t prepared_bytes = 0;      // zeros written into holes of a block file ahead of the allocator
   uint64_t prepare_held_bytes = 0;  // free space the preparer has out of the allocator right now
-  uint64_t shared_flushes = 0;  // groups whose data a held group's WAL sync made durable (share_wal_flush)
-  uint64_t hole_writes = 0;     // with share_wal_flush: data writes into blocks the file had not written yet
+  uint64_t shared_flushes = 0;    // groups whose data a held group's WAL sync made durable (share_wal_flush)
+  uint64_t wal_spares_taken = 0;  // WAL files that started written ahead (wal_spare_bytes)
+  uint64_t plain_wals = 0;        // with wal_spare_bytes: WAL files created while no spare was ready
+  uint64_t hole_writes = 0;  // with share_wal_flush: data writes into blocks the file had not written yet
 };
 
 struct FsckReport {

@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   const char* powerloss = std::getenv("CAIRN_STORE_POWERLOSS");
   bool lose_unflushed = powerloss && std::string(powerloss) == "1";
   opts.test_track_unflushed = lose_unflushed;
+  // CAIRN_STORE_WAL_SPARE=BYTES: RocksDB's WAL files start written ahead (zeros).
+  if (const char* spare = std::getenv("CAIRN_STORE_WAL_SPARE"))
+    opts.wal_spare_bytes = std::strtoull(spare, nullptr, 10);
   uint64_t seed = std::strtoull(argv[2], nullptr, 10), start = std::strtoull(argv[3], nullptr, 10);
   uint64_t count = std::strtoull(argv[4], nullptr, 10), inflight = std::strtoull(argv[5], nullptr, 10);
   if (argc == 8) {

@@ -147,6 +147,11 @@ BlockStoreStats BlockStoreImpl::stats() {
   s.shared_flushes = shared_flushes_.load();
   s.data_write_requests = data_write_requests_.load();
   s.hole_writes = hole_writes_.load();
+  if (wal_fs_) {
+    WalFileStats w = wal_fs_->stats();
+    s.wal_spares_taken = w.spares_taken;
+    s.plain_wals = w.plain_wals;
+  }
   std::lock_guard lock(mu_);
   s.onode_cache_bytes = cache_->bytes();
   s.prepare_held_bytes = prepare_held_ * kBlockSize;

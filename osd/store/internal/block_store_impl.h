@@ -33,6 +33,7 @@
 #include "osd/store/internal/onode.h"
 #include "osd/store/internal/onode_cache.h"
 #include "osd/store/internal/superblock.h"
+#include "osd/store/internal/wal_files.h"
 #include "osd/store/uring_device.h"
 
 namespace cairn::store {
@@ -218,6 +219,8 @@ class BlockStoreImpl final : public BlockStore {
   std::string device_path_;
   Superblock sb_;
   std::unique_ptr<UringDevice> dev_;
+  std::shared_ptr<WalSpareFileSystem> wal_fs_;  // wal_spare_bytes; outlives db_
+  std::unique_ptr<rocksdb::Env> wal_env_;
   std::unique_ptr<rocksdb::DB> db_;
   std::shared_ptr<rocksdb::Cache> block_cache_;
 

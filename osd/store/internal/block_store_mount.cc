@@ -91,11 +91,20 @@ Status BlockStoreImpl::open_db(bool create) {
   o.error_if_exists = create;
   o.max_background_jobs = 2;
   o.keep_log_file_num = 2;
-  // No recycle_log_file_num: RocksDB 7 sets it to 0 unless wal_recovery_mode is
-  // kSkipAnyCorruptedRecords (its OPTIONS file says so), and that mode's gain was
-  // within the noise (docs/benchmarks.md, 2026-11-27 third session). So every WAL
-  // grows, and each synced write also writes the WAL file's inode.
   o.info_log_level = rocksdb::WARN_LEVEL;
+  // No recycle_log_file_num: RocksDB 7.8 turns it off unless wal_recovery_mode is
+  // kSkipAnyCorruptedRecords. WAL files written ahead with zeros (wal_spare_bytes,
+  // wal_files.h) take the inode write off each sync instead.
+  if (opts_.wal_spare_bytes > 0) {
+    std::string dir = opts_.path + "/db";
+    CAIRN_RETURN_IF_ERROR(real_fs().mkdirs(dir));
+    wal_fs_ =
+        std::make_shared<WalSpareFileSystem>(rocksdb::FileSystem::Default(), dir, opts_.wal_spare_bytes);
+    rocksdb::IOStatus ws = wal_fs_->start();
+    if (!ws.ok()) return rocks_error(ws, "write a WAL spare");
+    wal_env_ = rocksdb::NewCompositeEnv(wal_fs_);
+    o.env = wal_env_.get();
+  }
   // A bloom filter on each memtable: most onode lookups on the write path are for
   // objects that do not exist yet, and without it each one walks the skiplist.
   o.memtable_prefix_bloom_size_ratio = 0.02;
@@ -131,6 +140,7 @@ Status BlockStoreImpl::format(const BlockStoreOptions& opts) {
 
   std::unique_ptr<BlockStoreImpl> s(new BlockStoreImpl());
   s->opts_ = opts;
+  s->opts_.wal_spare_bytes = 0;  // format's database is open only briefly
   CAIRN_RETURN_IF_ERROR(s->open_db(true));
   AllocBitmap bitmap(sb.total_blocks());
   bitmap.set(DevExtent{0, sb.data_start_block}, true);
