@@ -31,6 +31,9 @@ cairn::Config options() {
       .define("osd_store_wal_spare", OptType::kSize, "72M",
               "each RocksDB WAL file of the store starts this long and written with zeros, so a WAL sync "
               "writes no inode (0: off)")
+      .define("osd_store_data_cache", OptType::kSize, "64M",
+              "blocks read by small client reads (up to 64 KiB) kept in an LRU cache, each checked against "
+              "the crc its object's extent map names (0: off)")
       .define("osd_group_commit_delay_us", OptType::kUint, "500",
               "a new store commit group waits this long for company when writers are concurrent (0: off)")
       .define("osd_store_dsync", OptType::kBool, "false",
@@ -98,6 +101,7 @@ int main(int argc, char** argv) {
   o.store_share_flush = c.get_bool("osd_store_share_flush");
   o.prepare_ahead_bytes = c.get_size("osd_prepare_ahead");
   o.store_wal_spare_bytes = c.get_size("osd_store_wal_spare");
+  o.store_data_cache_bytes = c.get_size("osd_store_data_cache");
   o.group_commit_delay_us = static_cast<uint32_t>(c.get_uint("osd_group_commit_delay_us"));
   o.client_message_cap = c.get_size("osd_client_message_size_cap");
   cairn::set_buffer_pool_limit(c.get_size("osd_buffer_pool_size"));

@@ -32,6 +32,7 @@ store::BlockStoreOptions store_options(const OsdOptions& o) {
   s.share_wal_flush = o.store_share_flush;
   s.prepare_ahead_bytes = o.prepare_ahead_bytes;
   s.wal_spare_bytes = o.store_wal_spare_bytes;
+  s.data_cache_bytes = o.store_data_cache_bytes;
   s.group_commit_delay_us = o.group_commit_delay_us;
   return s;
 }
@@ -80,6 +81,10 @@ OsdDaemon::OsdDaemon(asio::io_context& front, OsdOptions opts)
                            "RocksDB WAL files that started written ahead (osd_store_wal_spare)"),
           metrics_.counter("cairn_osd_store_plain_wals_total",
                            "RocksDB WAL files created while no written-ahead spare was ready"),
+          metrics_.counter("cairn_osd_store_data_cache_hits_total",
+                           "4 KiB blocks of client reads served from the data cache (osd_store_data_cache)"),
+          metrics_.counter("cairn_osd_store_data_cache_misses_total",
+                           "4 KiB blocks of client reads not in the data cache, read from the device"),
           {}} {}
 
 OsdDaemon::~OsdDaemon() { stop(); }
@@ -602,6 +607,8 @@ void OsdDaemon::stats_tick() {
   sc.checksum_errors.inc(ss.checksum_errors - sc.last.checksum_errors);
   sc.wal_spares.inc(ss.wal_spares_taken - sc.last.wal_spares_taken);
   sc.plain_wals.inc(ss.plain_wals - sc.last.plain_wals);
+  sc.data_cache_hits.inc(ss.data_cache_hits - sc.last.data_cache_hits);
+  sc.data_cache_misses.inc(ss.data_cache_misses - sc.last.data_cache_misses);
   sc.last = ss;
   if (messenger_) {
     m_client_bytes_.set(static_cast<int64_t>(messenger_->client_bytes_held()));

@@ -48,8 +48,9 @@ struct OsdOptions {
   bool store_share_flush = true;  // store: a group's WAL sync flushes the next group's data
   // File-backed store: free space kept written ahead of the allocator (0: off).
   uint64_t prepare_ahead_bytes = 256ull << 20;
-  uint64_t store_wal_spare_bytes = 72ull << 20;  // store: each RocksDB WAL file starts written ahead
-  uint32_t group_commit_delay_us = 500;          // store: a new commit group waits for company (0: off)
+  uint64_t store_wal_spare_bytes = 72ull << 20;   // store: each RocksDB WAL file starts written ahead
+  uint64_t store_data_cache_bytes = 64ull << 20;  // store: 4 KiB blocks of small client reads kept
+  uint32_t group_commit_delay_us = 500;           // store: a new commit group waits for company (0: off)
   // Bytes of client requests in progress beyond which client connections stop
   // being read (osd_client_message_size_cap; 0: no bound).
   uint64_t client_message_cap = 128ull << 20;
@@ -156,6 +157,8 @@ class OsdDaemon {
     Counter& checksum_errors;
     Counter& wal_spares;
     Counter& plain_wals;
+    Counter& data_cache_hits;
+    Counter& data_cache_misses;
     store::BlockStoreStats last;
   };
   StoreCounters m_store_;

@@ -90,6 +90,11 @@ struct BlockStoreOptions {
   // mount writes one first if none is there. Somewhat more than the 64 MiB
   // memtable's WAL; past it the file grows as before. 0: off (tests, tools).
   uint64_t wal_spare_bytes = 0;
+  // Client reads of up to 64 KiB through read_async keep the 4 KiB blocks they
+  // read (verified) in an LRU cache of this size, and later reads of those blocks
+  // are served from it (block_cache.h). read() always goes to the device, so
+  // scrub and the tools see what the disk holds. 0: off.
+  uint64_t data_cache_bytes = 0;
   // Tests only: called at each CrashPoint on the commit thread.
   std::function<void(CrashPoint)> crash_hook;
   // Tests only: track unflushed device writes for simulate_power_loss().
@@ -107,9 +112,11 @@ struct BlockStoreStats {
   uint64_t onode_cache_bytes = 0;
   uint64_t prepared_bytes = 0;      // zeros written into holes of a block file ahead of the allocator
   uint64_t prepare_held_bytes = 0;  // free space the preparer has out of the allocator right now
-  uint64_t shared_flushes = 0;    // groups whose data a held group's WAL sync made durable (share_wal_flush)
-  uint64_t wal_spares_taken = 0;  // WAL files that started written ahead (wal_spare_bytes)
-  uint64_t plain_wals = 0;        // with wal_spare_bytes: WAL files created while no spare was ready
+  uint64_t shared_flushes = 0;     // groups whose data a held group's WAL sync made durable (share_wal_flush)
+  uint64_t wal_spares_taken = 0;   // WAL files that started written ahead (wal_spare_bytes)
+  uint64_t plain_wals = 0;         // with wal_spare_bytes: WAL files created while no spare was ready
+  uint64_t data_cache_hits = 0;    // blocks read_async served from the data cache
+  uint64_t data_cache_misses = 0;  // read_async lookups there that missed (the device read follows)
   uint64_t hole_writes = 0;  // with share_wal_flush: data writes into blocks the file had not written yet
 };
 

@@ -3,13 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 
 #include "common/env.h"
 #include "osd/store/internal/allocator.h"
+#include "osd/store/internal/block_cache.h"
 #include "osd/store/internal/extent_map.h"
 #include "osd/store/internal/keys.h"
 #include "osd/store/internal/onode.h"
 #include "osd/store/internal/superblock.h"
+#include "osd/store/internal/wal_files.h"
 
 namespace cairn::store {
 namespace {
@@ -111,6 +114,49 @@ TEST(Allocator, TakesOnlyTheFreeBlocksOfARangeAndGetsThemBack) {
   for (const DevExtent& x : taken) a.release(x);
   EXPECT_EQ(a.free_blocks(), 25u);
   EXPECT_TRUE(a.take_free_in(DevExtent{60, 40}).empty());  // all in use now
+}
+
+TEST(BlockCache, HitsOnlyWithTheExpectedCrcAndEvictsTheLeastRecentlyUsed) {
+  BlockCache c(3 * 4096 + 100);  // 3 slots
+  ASSERT_EQ(c.capacity_blocks(), 3u);
+  auto block = [](char fill) { return std::string(4096, fill); };
+  std::string out(4096, '\0');
+  c.put(10, 0xa, block('a').data());
+  c.put(11, 0xb, block('b').data());
+  c.put(12, 0xc, block('c').data());
+  EXPECT_FALSE(c.get(10, 0xbad, out.data())) << "another crc: the block was rewritten since";
+  ASSERT_TRUE(c.get(10, 0xa, out.data()));
+  EXPECT_EQ(out, block('a'));
+  c.put(13, 0xd, block('d').data());  // evicts 11, the least recently used
+  EXPECT_FALSE(c.get(11, 0xb, out.data()));
+  EXPECT_TRUE(c.get(12, 0xc, out.data()));
+  EXPECT_TRUE(c.get(13, 0xd, out.data()));
+  c.put(10, 0xe, block('e').data());  // replaces in place
+  ASSERT_TRUE(c.get(10, 0xe, out.data()));
+  EXPECT_EQ(out, block('e'));
+  EXPECT_FALSE(c.get(10, 0xa, out.data()));
+  EXPECT_EQ(c.hits(), 4u);
+  EXPECT_EQ(c.misses(), 3u);
+  c.erase(12, 1);
+  EXPECT_FALSE(c.get(12, 0xc, out.data()));
+  c.erase(0, 1000);  // more blocks than entries: the cache is walked instead
+  EXPECT_FALSE(c.get(10, 0xe, out.data()));
+  EXPECT_FALSE(c.get(13, 0xd, out.data()));
+  for (uint64_t b = 0; b < 3; ++b) c.put(b, 1, block('x').data());  // the freed slots are used again
+  for (uint64_t b = 0; b < 3; ++b) EXPECT_TRUE(c.get(b, 1, out.data())) << b;
+  BlockCache none(100);
+  none.put(1, 1, block('z').data());
+  EXPECT_FALSE(none.get(1, 1, out.data()));
+}
+
+TEST(WalSpareFileSystem, KnowsRocksDbWalNames) {
+  EXPECT_TRUE(WalSpareFileSystem::is_wal_name("/x/db/000012.log"));
+  EXPECT_TRUE(WalSpareFileSystem::is_wal_name("000001.log"));
+  EXPECT_FALSE(WalSpareFileSystem::is_wal_name("/x/db/LOG"));
+  EXPECT_FALSE(WalSpareFileSystem::is_wal_name("/x/db/.log"));
+  EXPECT_FALSE(WalSpareFileSystem::is_wal_name("/x/db/000012.sst"));
+  EXPECT_FALSE(WalSpareFileSystem::is_wal_name("/x/db/LOG.old.1.log"));
+  EXPECT_FALSE(WalSpareFileSystem::is_wal_name("/x/db/MANIFEST-000005"));
 }
 
 TEST(AllocBitmap, GroupsRoundTrip) {

@@ -147,6 +147,10 @@ BlockStoreStats BlockStoreImpl::stats() {
   s.shared_flushes = shared_flushes_.load();
   s.data_write_requests = data_write_requests_.load();
   s.hole_writes = hole_writes_.load();
+  if (data_cache_) {
+    s.data_cache_hits = data_cache_->hits();
+    s.data_cache_misses = data_cache_->misses();
+  }
   if (wal_fs_) {
     WalFileStats w = wal_fs_->stats();
     s.wal_spares_taken = w.spares_taken;

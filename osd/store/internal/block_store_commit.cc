@@ -187,7 +187,10 @@ void BlockStoreImpl::finish_group(CommitGroup& g, const Status& st, bool retired
   if (!dst.ok()) fail_store(dst);
   std::lock_guard lock(mu_);
   for (auto& t : g.txns) {
-    for (const DevExtent& e : t->freed) release_or_hold(e);
+    for (const DevExtent& e : t->freed) {
+      if (data_cache_) data_cache_->erase(e.block, e.count);
+      release_or_hold(e);
+    }
   }
   done_seq_ = g.txns.back()->seq;
   done_cv_.notify_all();

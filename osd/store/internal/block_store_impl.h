@@ -30,6 +30,7 @@
 
 #include "osd/store/block_store.h"
 #include "osd/store/internal/allocator.h"
+#include "osd/store/internal/block_cache.h"
 #include "osd/store/internal/onode.h"
 #include "osd/store/internal/onode_cache.h"
 #include "osd/store/internal/superblock.h"
@@ -171,7 +172,11 @@ class BlockStoreImpl final : public BlockStore {
   Status read_verified(uint64_t dev_block, uint64_t count, const uint32_t* crcs, char* out);
   // Checks blocks against their crcs; counts and logs mismatches (kIo).
   Status verify_blocks(uint64_t dev_block, uint64_t count, const uint32_t* crcs, const char* data);
-  Result<ReadPlan> plan_read(const CollectionId& cid, const ObjectId& oid, uint64_t off, uint64_t len);
+  // `cached`: blocks found in data_cache_ are copied into the plan instead of read.
+  static constexpr uint64_t kCachedReadMax = 64 << 10;  // reads that fill data_cache_
+  void cache_blocks(const ReadPlan& plan);              // a verified plan's device blocks
+  Result<ReadPlan> plan_read(const CollectionId& cid, const ObjectId& oid, uint64_t off, uint64_t len,
+                             bool cached = false);
   // Committed onode for a reader; takes mu_ itself (not held on a cache miss).
   Result<OnodeRef> lookup_for_read(const CollectionId& cid, const ObjectId& oid);
 
@@ -222,6 +227,7 @@ class BlockStoreImpl final : public BlockStore {
   std::shared_ptr<WalSpareFileSystem> wal_fs_;  // wal_spare_bytes; outlives db_
   std::unique_ptr<rocksdb::Env> wal_env_;
   std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<BlockCache> data_cache_;  // data_cache_bytes; null when off
   std::shared_ptr<rocksdb::Cache> block_cache_;
 
   std::mutex queue_mu_;

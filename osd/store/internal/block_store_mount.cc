@@ -186,6 +186,8 @@ Result<std::unique_ptr<BlockStoreImpl>> BlockStoreImpl::mount(const BlockStoreOp
     return error(Errc::kCorrupt, "device and metadata belong to different stores");
   }
   s->cache_ = std::make_unique<OnodeCache>(opts.cache_bytes / 2);
+  if (opts.data_cache_bytes >= kBlockSize)
+    s->data_cache_ = std::make_unique<BlockCache>(opts.data_cache_bytes);
   CAIRN_RETURN_IF_ERROR(s->load_state());
   CAIRN_RETURN_IF_ERROR(s->replay_deferred());
   CAIRN_RETURN_IF_ERROR(s->setup_shared_flush());

@@ -69,7 +69,7 @@ Result<ObjectStat> BlockStoreImpl::stat(const CollectionId& cid, const ObjectId&
 }
 
 Result<ReadPlan> BlockStoreImpl::plan_read(const CollectionId& cid, const ObjectId& oid, uint64_t off,
-                                           uint64_t len) {
+                                           uint64_t len, bool cached) {
   CAIRN_ASSIGN_OR_RETURN(OnodeRef o, lookup_for_read(cid, oid));
   ReadPlan plan;
   if (off >= o->size) return plan;
@@ -105,6 +105,10 @@ Result<ReadPlan> BlockStoreImpl::plan_read(const CollectionId& cid, const Object
       ++b;
       continue;
     }
+    if (cached && data_cache_ && data_cache_->get(ref->dev_block, ref->crc, dst)) {
+      ++b;
+      continue;
+    }
     // The longest run of blocks contiguous on the device: one I/O.
     ReadPlan::Run run{ref->dev_block, 1, (b - b0) * kBlockSize, {ref->crc}};
     for (uint64_t e = b + 1; e < b1 && !deferred.count(e); ++e, ++run.count) {
@@ -131,6 +135,12 @@ Result<BufferList> BlockStoreImpl::read(const CollectionId& cid, const ObjectId&
   return plan.result();
 }
 
+void BlockStoreImpl::cache_blocks(const ReadPlan& plan) {
+  for (const ReadPlan::Run& r : plan.runs)
+    for (uint64_t i = 0; i < r.count; ++i)
+      data_cache_->put(r.dev_block + i, r.crcs[i], plan.buf.data() + r.buf_off + i * kBlockSize);
+}
+
 void ReadPlan::remember_crcs() const {
   if (buf.size() < kPooledMinBytes || runs.empty()) return;
   std::vector<uint32_t> all;
@@ -145,7 +155,7 @@ void ReadPlan::remember_crcs() const {
 
 void BlockStoreImpl::read_async(UringDevice& ring, const CollectionId& cid, const ObjectId& oid, uint64_t off,
                                 uint64_t len, ReadCallback cb) {
-  auto planned = plan_read(cid, oid, off, len);
+  auto planned = plan_read(cid, oid, off, len, true);
   if (!planned.ok()) return cb(planned.status());
   if (planned->runs.empty()) return cb(planned->result());
   struct State {
@@ -167,6 +177,7 @@ void BlockStoreImpl::read_async(UringDevice& ring, const CollectionId& cid, cons
                 if (!s.ok() && st->status.ok()) st->status = std::move(s);
                 if (--st->outstanding > 0) return;
                 if (st->status.ok()) {
+                  if (data_cache_ && st->plan.buf.size() <= kCachedReadMax) cache_blocks(st->plan);
                   st->plan.remember_crcs();
                   st->cb(st->plan.result());
                 } else {
