@@ -255,6 +255,12 @@ Status UringDevice::flush_by(const std::function<Status()>& sync) {
   return st;
 }
 
+void UringDevice::flush_point() {
+  if (!track_unflushed_ || flushing_.empty()) return;
+  flushing_.back().merge(unflushed_);
+  unflushed_.clear();
+}
+
 Status UringDevice::scribble_unflushed() {
   std::map<uint64_t, uint64_t> lost = unflushed_;
   for (const auto& snap : flushing_) lost.insert(snap.begin(), snap.end());

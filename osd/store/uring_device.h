@@ -93,6 +93,9 @@ class UringDevice final : public BlockDevice {
   // systems end every fdatasync with a cache flush of their device), and counts it
   // as a flush of every write completed before the call. Owner thread.
   Status flush_by(const std::function<Status()>& sync);
+  // Inside flush_by's `sync`, just before its cache flush is issued: writes
+  // completed since the call began are covered by that flush too.
+  void flush_point();
   // Tests only (needs track_unflushed): overwrites with garbage every range whose
   // write completed but is not yet covered by a completed flush — what a power cut
   // may leave there. Any thread; the caller then ends the process.

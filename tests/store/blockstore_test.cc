@@ -307,8 +307,22 @@ TEST_F(BlockStoreTest, SharedWalFlushCoversTheNextGroupsDataAndLosesNothing) {
   expect_all("w", 400);
   expect_fsck_clean();
   expect_all("w", 400);
+  // With written-ahead WAL files the held group's WAL pages go out while the
+  // next group's data is in flight; its Sync waits for that data, then flushes.
+  store_.reset();
+  opts_.wal_spare_bytes = 1 << 20;
+  mount();
+  queue_many("spare", 400);
+  st = store_->stats();
+  EXPECT_EQ(st.wal_spares_taken, 1u);
+  EXPECT_EQ(st.hole_writes, 0u);
+  EXPECT_GT(st.shared_flushes, 0u) << st.commit_groups << " groups";
+  expect_all("spare", 400);
+  expect_fsck_clean();
+  expect_all("spare", 400);
   // Switched off: the same workload, every group flushes the device itself.
   store_.reset();
+  opts_.wal_spare_bytes = 0;
   opts_.share_wal_flush = false;
   mount();
   queue_many("off", 100);

@@ -218,6 +218,18 @@ TEST_F(CrashTest, StopAtEachWritePathStepLosingUnflushedWrites) {
   unsetenv("CAIRN_STORE_POWERLOSS");
 }
 
+// The same with written-ahead WAL files: a held group's WAL pages are written
+// while the next group's data is in flight, and the WAL's Sync waits for that
+// data before its flush (a crash point fires inside it).
+TEST_F(CrashTest, StopAtEachWritePathStepLosingUnflushedWritesWithWalSpares) {
+  setenv("CAIRN_STORE_POWERLOSS", "1", 1);
+  setenv("CAIRN_STORE_WAL_SPARE", "262144", 1);
+  opts_.wal_spare_bytes = 262144;
+  stop_at_each_step();
+  unsetenv("CAIRN_STORE_WAL_SPARE");
+  unsetenv("CAIRN_STORE_POWERLOSS");
+}
+
 void CrashTest::stop_at_each_step() {
   uint64_t next = 0;
   for (int point = 0; point <= static_cast<int>(CrashPoint::kAfterDeferredApply); ++point) {

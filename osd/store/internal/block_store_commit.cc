@@ -13,7 +13,9 @@
 // groups merge: a group whose data is durable is held before step 3; the next
 // group's data is written, and then the held group's synced WAL write, whose
 // fdatasync flushes the whole device, stands for that group's step 2. One device
-// flush per group instead of two.
+// flush per group instead of two. With written-ahead WAL files the held group's
+// WAL pages are written while that data is in flight; the WAL's Sync waits for
+// the data just before its flush.
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -119,12 +121,17 @@ void BlockStoreImpl::commit_group(std::unique_ptr<CommitGroup> owned, std::uniqu
   if (st.ok()) top_up(g);
   last_group_txns_ = g.txns.size();
   if (st.ok()) submit_data(g);
-  if (g.submitted > 0) {
-    // Even on a failed store: the ring's callbacks point into `g`, so they must run first.
-    Status w = wait_data(g);
-    if (st.ok()) st = w;
-  }
-  if (st.ok()) crash_point(CrashPoint::kAfterDataWrite);
+  // Waits for this group's data writes (the ring's callbacks point into `g`, so
+  // they must run before it goes, even on a failed store). Once: a held group's
+  // WAL sync may run it from inside RocksDB's write (below).
+  bool waited = false;
+  Status data_st;
+  auto wait_g = [&] {
+    if (waited) return;
+    waited = true;
+    if (g.submitted > 0) data_st = wait_data(g);
+    if (st.ok() && data_st.ok()) crash_point(CrashPoint::kAfterDataWrite);
+  };
   // 'D' records are deleted in batches: each deletion needs a device flush first.
   bool retire = retired_deferred_.size() >= kRetireBatch;
   // Make the group's data durable before anything points at it: a held group's
@@ -135,19 +142,39 @@ void BlockStoreImpl::commit_group(std::unique_ptr<CommitGroup> owned, std::uniqu
   // to RocksDB (and so syncs nothing).
   const bool covers =
       held_group_ && !retire && g.hole_writes == 0 && device_dirty_ && writes_kv(held_group_->txns);
+  // With a written-ahead WAL the held group's WAL pages go to the device while
+  // this group's data is still in flight: the WAL file's Sync writes its pages,
+  // then waits for our data, then flushes (wal_files.h). Otherwise: data first.
+  if (!covers || !wal_fs_) wait_g();
+  if (st.ok()) st = data_st;
   if (st.ok() && !covers) st = device_flush();
   if (held_group_) {
-    if (st.ok())
-      st = covers ? dev_->flush_by([&] { return commit_kv(held_group_->txns, retire); })
-                  : commit_kv(held_group_->txns, retire);
+    bool covered = false;
     if (st.ok() && covers) {
+      const std::function<void()> before_flush = [&] {
+        wait_g();
+        dev_->flush_point();  // this group's writes completed before the flush
+      };
+      if (wal_fs_) WalSpareFileSystem::set_before_flush(&before_flush);
+      st = dev_->flush_by([&] { return commit_kv(held_group_->txns, retire); });
+      covered = waited;  // a plain WAL file synced without waiting for our data
+      if (wal_fs_) WalSpareFileSystem::clear_before_flush();
+      wait_g();
+      if (st.ok()) st = data_st;
+    } else if (st.ok()) {
+      st = commit_kv(held_group_->txns, retire);
+    }
+    if (st.ok() && covered) {
       device_dirty_ = false;
       shared_flushes_++;
     }
     finish_group(*held_group_, st, retire);
     held_group_.reset();
     retire = false;
+    if (st.ok() && covers && !covered) st = device_flush();
   }
+  wait_g();
+  if (st.ok()) st = data_st;
   if (st.ok()) crash_point(CrashPoint::kAfterDataFlush);
   if (st.ok() && (next = take_group(false))) {
     // More is queued: hold this group's metadata back so its WAL sync flushes the

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 namespace cairn::store {
 
@@ -23,6 +24,10 @@ using rocksdb::Slice;
 IOStatus io_error(const std::string& what, const std::string& path, int err) {
   return IOStatus::IOError(what + " " + path + ": " + std::strerror(err));
 }
+
+// WalSpareFileSystem::set_before_flush: per thread, since RocksDB also syncs
+// closed WAL files from its background flush threads.
+thread_local const std::function<void()>* t_before_flush = nullptr;
 
 constexpr size_t kZeroChunk = 1 << 20;
 constexpr size_t kPage = 4096;
@@ -86,6 +91,14 @@ class ZeroTailFile final : public rocksdb::FSWritableFile {
   }
   IOStatus Flush(const IOOptions&, IODebugContext*) override { return IOStatus::OK(); }
   IOStatus Sync(const IOOptions&, IODebugContext*) override {
+    if (const std::function<void()>* fn = std::exchange(t_before_flush, nullptr)) {
+      // The pages first, waited for, so that fdatasync has only the flush left.
+      if (::sync_file_range(
+              fd_, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) !=
+          0)
+        return io_error("sync_file_range", path_, errno);
+      (*fn)();
+    }
     return ::fdatasync(fd_) == 0 ? IOStatus::OK() : io_error("fdatasync", path_, errno);
   }
   IOStatus Fsync(const IOOptions&, IODebugContext*) override {
@@ -227,6 +240,10 @@ IOStatus WalSpareFileSystem::NewWritableFile(const std::string& fname, const roc
   result->reset(new ZeroTailFile(fd, fname, opts));
   return IOStatus::OK();
 }
+
+void WalSpareFileSystem::set_before_flush(const std::function<void()>* fn) { t_before_flush = fn; }
+
+void WalSpareFileSystem::clear_before_flush() { t_before_flush = nullptr; }
 
 WalFileStats WalSpareFileSystem::stats() const {
   std::lock_guard lock(mu_);

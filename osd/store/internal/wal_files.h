@@ -27,6 +27,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,6 +59,14 @@ class WalSpareFileSystem final : public rocksdb::FileSystemWrapper {
                                     rocksdb::IODebugContext* dbg) override;
 
   WalFileStats stats() const;
+
+  // The calling thread's next Sync of a written-ahead WAL file runs `fn` between
+  // writing the WAL's pages (sync_file_range) and the flush (fdatasync): what the
+  // caller must have completed before that flush, it waits for in `fn`, while
+  // the pages are already on their way. Cleared by that Sync or by
+  // clear_before_flush(). A plain WAL file (no spare was ready) never runs it.
+  static void set_before_flush(const std::function<void()>* fn);
+  static void clear_before_flush();
 
   // True for RocksDB's WAL file names ("000123.log").
   static bool is_wal_name(const std::string& fname);
