@@ -89,6 +89,28 @@ class LargeBufferPool {
     std::lock_guard lock(mu_);
     return BufferPoolStats{retained_, limit_, hits_, misses_};
   }
+  uint64_t trim_idle() {
+    std::vector<std::pair<char*, size_t>> drop;
+    {
+      std::lock_guard lock(mu_);
+      uint64_t gets = hits_ + misses_;
+      if (gets != gets_at_trim_) {
+        gets_at_trim_ = gets;
+        return 0;
+      }
+      for (auto& [mapped, v] : free_) {
+        for (char* p : v) drop.emplace_back(p, mapped);
+        retained_ -= mapped * v.size();
+        v.clear();
+      }
+    }
+    uint64_t bytes = 0;
+    for (auto [p, mapped] : drop) {
+      ::munmap(p, mapped);
+      bytes += mapped;
+    }
+    return bytes;
+  }
 
  private:
   std::mutex mu_;
@@ -99,6 +121,7 @@ class LargeBufferPool {
   uint64_t limit_ = 64ull << 20;
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
+  uint64_t gets_at_trim_ = 0;  // hits_ + misses_ at the last trim_idle()
 };
 
 // Never destroyed: buffers may be released during static destruction.
@@ -128,6 +151,7 @@ std::shared_ptr<char> alloc_raw(size_t len, size_t align) {
 }  // namespace
 
 void set_buffer_pool_limit(uint64_t bytes) { large_pool().set_limit(bytes); }
+uint64_t trim_idle_buffer_pool() { return large_pool().trim_idle(); }
 BufferPoolStats buffer_pool_stats() { return large_pool().stats(); }
 void set_block_crcs(const char* start, std::vector<uint32_t> crcs) {
   large_pool().set_crcs(start, std::move(crcs));

@@ -44,6 +44,11 @@ struct BufferPoolStats {
 // Sets the budget of retained bytes (0: keep none). Default 64 MiB.
 void set_buffer_pool_limit(uint64_t bytes);
 BufferPoolStats buffer_pool_stats();
+// Call every few seconds: unmaps every retained buffer if no payload-sized
+// allocation was made since the previous call, so that the memory goes back
+// while only small I/O runs (an OSD serving 4 KiB ops after a burst of 4 MiB
+// writes). Returns the bytes unmapped.
+uint64_t trim_idle_buffer_pool();
 
 // Block crcs remembered with a pooled buffer, so that the bytes are checksummed
 // once however many times they are sent and stored: the messenger computes the

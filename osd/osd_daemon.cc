@@ -595,6 +595,7 @@ void OsdDaemon::stats_tick() {
       m_resident_.set(static_cast<int64_t>(resident) * sysconf(_SC_PAGESIZE));
     std::fclose(f);
   }
+  trim_idle_buffer_pool();  // back to the system after a stats interval without large payloads
   m_pool_retained_.set(static_cast<int64_t>(buffer_pool_stats().retained_bytes));
   store::BlockStoreStats ss = store_->stats();
   m_onode_cache_.set(static_cast<int64_t>(ss.onode_cache_bytes));

@@ -152,5 +152,25 @@ TEST(BufferPool, FreedPayloadBuffersAreReusedWithinTheBudget) {
   set_buffer_pool_limit(64 * kMiB);
 }
 
+// Retained buffers go back to the system once a whole trim interval passed
+// without a payload-sized allocation; an allocation in between keeps them.
+TEST(BufferPool, IdleRetainedBuffersAreUnmappedByTheTrim) {
+  constexpr size_t kMiB = 1 << 20;
+  set_buffer_pool_limit(0);
+  set_buffer_pool_limit(16 * kMiB);
+  { BufferPtr a = BufferPtr::create(4 * kMiB); }
+  ASSERT_EQ(buffer_pool_stats().retained_bytes, 4 * kMiB);
+  EXPECT_EQ(trim_idle_buffer_pool(), 0u) << "an allocation since the last trim: kept";
+  { BufferPtr b = BufferPtr::create(4 * kMiB); }  // reuses the retained one
+  EXPECT_EQ(trim_idle_buffer_pool(), 0u);
+  EXPECT_EQ(buffer_pool_stats().retained_bytes, 4 * kMiB);
+  { BufferPtr small = BufferPtr::create(64 * 1024); }  // not a pool allocation
+  EXPECT_EQ(trim_idle_buffer_pool(), 4 * kMiB) << "idle for a whole interval: unmapped";
+  EXPECT_EQ(buffer_pool_stats().retained_bytes, 0u);
+  { BufferPtr c = BufferPtr::create(4 * kMiB); }  // the pool works on afterwards
+  EXPECT_EQ(buffer_pool_stats().retained_bytes, 4 * kMiB);
+  set_buffer_pool_limit(64 * kMiB);
+}
+
 }  // namespace
 }  // namespace cairn
