@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "common/env.h"
 #include "common/log.h"
 #include "osd/store/block_store.h"
+#include "osd/store/uring_device.h"
 
 using namespace cairn;
 using namespace cairn::bench;
@@ -112,6 +114,35 @@ Sample store_reads(BlockStore& s, const char* name, uint32_t threads, double sec
   return m.finish(name, ops, ops * bs);
 }
 
+// Random reads as the OSD does them: read_async on one ring of the caller's,
+// `qd` in flight from one thread (fio's model too); no data cache (off here).
+Sample store_reads_ring(BlockStore& s, const char* name, uint32_t qd, double seconds, uint64_t objects,
+                        uint32_t bs) {
+  auto ring = store::UringDevice::open(s.device_path(), {qd, true});
+  if (!ring.ok()) {
+    std::fprintf(stderr, "%s: %s\n", name, ring.status().to_string().c_str());
+    return Meter().finish(name, 0, 0);
+  }
+  uint64_t ops = 0, errors = 0, in_flight = 0;
+  SeededRandom r(7);
+  Meter m;
+  std::function<void()> issue = [&] {
+    ++in_flight;
+    uint64_t o = r.uniform(objects), off = r.uniform(kObjectBytes / bs) * bs;
+    s.read_async(**ring, kColl, obj("s", o), off, bs, [&](Result<BufferList> got) {
+      --in_flight;
+      ++ops;
+      if (!got.ok()) ++errors;
+      if (m.elapsed() < seconds) issue();
+    });
+  };
+  for (uint32_t i = 0; i < qd; ++i) issue();
+  while (in_flight > 0)
+    if (!(*ring)->poll(true).ok()) break;
+  if (errors) std::fprintf(stderr, "%s: %llu reads failed\n", name, (unsigned long long)errors);
+  return m.finish(name, ops, ops * bs);
+}
+
 void run_store(const std::string& dir, uint64_t size, double seconds, bool dsync, long group_delay_us,
                uint64_t wal_spare) {
   store::BlockStoreOptions o;
@@ -169,6 +200,7 @@ void run_store(const std::string& dir, uint64_t size, double seconds, bool dsync
     t.write(kColl, obj("n", i), 0, four_k);
     return t;
   }).print();
+  store_reads_ring(s, "store 4KiB rand read QD32 (ring)", 32, seconds, objects, 4096).print();
   store_reads(s, "store 4KiB rand read 32 threads", 32, seconds, objects, 4096, true).print();
   store_reads(s, "store 1MiB seq read 8 threads", 8, seconds, objects, 1 << 20, false).print();
   store_reads(s, "store 4MiB seq read 4 threads", 4, seconds, objects, 4 << 20, false).print();
