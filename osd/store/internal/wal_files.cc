@@ -58,24 +58,21 @@ class ZeroTailFile final : public rocksdb::FSWritableFile {
   // the file holds there anyway.
   IOStatus Append(const Slice& data, const IOOptions&, IODebugContext*) override {
     static const char kZeros[kPage] = {};
-    const char* p = data.data();
-    size_t left = data.size();
-    uint64_t off = off_.load(std::memory_order_relaxed);
-    size_t pad = static_cast<size_t>((kPage - (off + left) % kPage) % kPage);
-    while (left > 0 || pad > 0) {
-      iovec iov[2] = {{const_cast<char*>(p), left}, {const_cast<char*>(kZeros), pad}};
-      ssize_t n = ::pwritev(fd_, iov, 2, static_cast<off_t>(off));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return io_error("pwrite", path_, errno);
-      }
-      size_t d = std::min(left, static_cast<size_t>(n));
-      p += d;
-      left -= d;
-      off += d;
-      pad -= static_cast<size_t>(n) - d;
+    const uint64_t off = off_.load(std::memory_order_relaxed);
+    const size_t len = data.size();
+    const size_t pad = static_cast<size_t>((kPage - (off + len) % kPage) % kPage);
+    for (size_t done = 0; done < len + pad;) {  // bytes of data, then of zeros, written
+      iovec iov[2];
+      int n_iov = 0;
+      if (done < len) iov[n_iov++] = {const_cast<char*>(data.data()) + done, len - done};
+      size_t zeros_done = done > len ? done - len : 0;
+      iov[n_iov++] = {const_cast<char*>(kZeros) + zeros_done, pad - zeros_done};
+      ssize_t n = ::pwritev(fd_, iov, n_iov, static_cast<off_t>(off + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return io_error("pwrite", path_, n < 0 ? errno : ENOSPC);
+      done += static_cast<size_t>(n);
     }
-    off_.store(off, std::memory_order_release);
+    off_.store(off + len, std::memory_order_release);
     return IOStatus::OK();
   }
   IOStatus Truncate(uint64_t size, const IOOptions&, IODebugContext*) override {
@@ -222,16 +219,15 @@ IOStatus WalSpareFileSystem::NewWritableFile(const std::string& fname, const roc
   if (!is_wal_name(fname) || opts.use_direct_writes || opts.use_mmap_writes)
     return target()->NewWritableFile(fname, opts, result, dbg);
   std::unique_lock lock(mu_);
-  bool take = spare_ready_ && ::rename(spare_path().c_str(), fname.c_str()) == 0;
-  if (!take) {
-    ++stats_.plain_wals;
-    lock.unlock();
-    return target()->NewWritableFile(fname, opts, result, dbg);
+  bool take = false;
+  if (spare_ready_) {
+    take = ::rename(spare_path().c_str(), fname.c_str()) == 0;
+    spare_ready_ = false;  // taken, or gone: the thread writes the next one
   }
-  spare_ready_ = false;
-  ++stats_.spares_taken;
+  ++(take ? stats_.spares_taken : stats_.plain_wals);
   lock.unlock();
   cv_.notify_one();
+  if (!take) return target()->NewWritableFile(fname, opts, result, dbg);
   // The new name is durable before a record is written under it (see start()).
   IOStatus s = fsync_dir(dir_);
   if (!s.ok()) return s;
