@@ -24,6 +24,13 @@ namespace cairn {
 class Counter {
  public:
   void inc(uint64_t n = 1) { v_.fetch_add(n, std::memory_order_relaxed); }
+  // For a counter that mirrors a total kept elsewhere (a store's own stats):
+  // moves it up to `total`, never down.
+  void advance_to(uint64_t total) {
+    uint64_t cur = v_.load(std::memory_order_relaxed);
+    while (cur < total && !v_.compare_exchange_weak(cur, total, std::memory_order_relaxed)) {
+    }
+  }
   uint64_t value() const { return v_.load(std::memory_order_relaxed); }
 
  private:

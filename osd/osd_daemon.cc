@@ -84,8 +84,7 @@ OsdDaemon::OsdDaemon(asio::io_context& front, OsdOptions opts)
           metrics_.counter("cairn_osd_store_data_cache_hits_total",
                            "4 KiB blocks of client reads served from the data cache (osd_store_data_cache)"),
           metrics_.counter("cairn_osd_store_data_cache_misses_total",
-                           "4 KiB blocks of client reads not in the data cache, read from the device"),
-          {}} {}
+                           "4 KiB blocks of client reads not in the data cache, read from the device")} {}
 
 OsdDaemon::~OsdDaemon() { stop(); }
 
@@ -600,17 +599,16 @@ void OsdDaemon::stats_tick() {
   store::BlockStoreStats ss = store_->stats();
   m_onode_cache_.set(static_cast<int64_t>(ss.onode_cache_bytes));
   StoreCounters& sc = m_store_;
-  sc.txns.inc(ss.committed_txns - sc.last.committed_txns);
-  sc.groups.inc(ss.commit_groups - sc.last.commit_groups);
-  sc.shared_flushes.inc(ss.shared_flushes - sc.last.shared_flushes);
-  sc.hole_writes.inc(ss.hole_writes - sc.last.hole_writes);
-  sc.data_requests.inc(ss.data_write_requests - sc.last.data_write_requests);
-  sc.checksum_errors.inc(ss.checksum_errors - sc.last.checksum_errors);
-  sc.wal_spares.inc(ss.wal_spares_taken - sc.last.wal_spares_taken);
-  sc.plain_wals.inc(ss.plain_wals - sc.last.plain_wals);
-  sc.data_cache_hits.inc(ss.data_cache_hits - sc.last.data_cache_hits);
-  sc.data_cache_misses.inc(ss.data_cache_misses - sc.last.data_cache_misses);
-  sc.last = ss;
+  sc.txns.advance_to(ss.committed_txns);
+  sc.groups.advance_to(ss.commit_groups);
+  sc.shared_flushes.advance_to(ss.shared_flushes);
+  sc.hole_writes.advance_to(ss.hole_writes);
+  sc.data_requests.advance_to(ss.data_write_requests);
+  sc.checksum_errors.advance_to(ss.checksum_errors);
+  sc.wal_spares.advance_to(ss.wal_spares_taken);
+  sc.plain_wals.advance_to(ss.plain_wals);
+  sc.data_cache_hits.advance_to(ss.data_cache_hits);
+  sc.data_cache_misses.advance_to(ss.data_cache_misses);
   if (messenger_) {
     m_client_bytes_.set(static_cast<int64_t>(messenger_->client_bytes_held()));
     m_client_waits_.set(static_cast<int64_t>(messenger_->client_throttle_waits()));

@@ -159,7 +159,6 @@ class OsdDaemon {
     Counter& plain_wals;
     Counter& data_cache_hits;
     Counter& data_cache_misses;
-    store::BlockStoreStats last;
   };
   StoreCounters m_store_;
   std::unique_ptr<store::BlockStore> store_;

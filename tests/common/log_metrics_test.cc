@@ -87,6 +87,10 @@ TEST(Metrics, SameSeriesReturnedAndConcurrentIncrements) {
     });
   for (auto& t : ts) t.join();
   EXPECT_EQ(a.value(), 40000u);
+  a.advance_to(40005);  // mirroring a total kept elsewhere
+  EXPECT_EQ(a.value(), 40005u);
+  a.advance_to(7);  // a counter never goes back
+  EXPECT_EQ(a.value(), 40005u);
 }
 
 }  // namespace

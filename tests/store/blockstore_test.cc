@@ -58,6 +58,13 @@ class BlockStoreTest : public ::testing::Test {
     EXPECT_TRUE(r->clean()) << (r->errors.empty() ? "" : r->errors[0]);
     mount();
   }
+  // read_async of `name` on `ring`, polled to completion.
+  Result<BufferList> read_on(UringDevice& ring, const std::string& name, uint64_t off, uint64_t len) {
+    std::optional<Result<BufferList>> got;
+    store_->read_async(ring, c_, oid(name), off, len, [&](Result<BufferList> r) { got = std::move(r); });
+    while (!got) EXPECT_TRUE(ring.poll(true).ok());
+    return std::move(*got);
+  }
   // Offset in the block file of the first occurrence of `needle`.
   off_t find_on_device(const std::string& needle) {
     int fd = ::open((dir_.path() + "/block").c_str(), O_RDONLY);
@@ -552,12 +559,7 @@ TEST_F(BlockStoreTest, AsyncReadsOnTheCallersRing) {
   ASSERT_TRUE(write(oid("r"), 5, "patch").ok());  // deferred
   auto ring = UringDevice::open(store_->device_path(), {32, true});
   ASSERT_TRUE(ring.ok()) << ring.status().to_string();
-  auto read_async = [&](uint64_t off, uint64_t len) {
-    std::optional<Result<BufferList>> got;
-    store_->read_async(**ring, c_, oid("r"), off, len, [&](Result<BufferList> r) { got = std::move(r); });
-    while (!got) EXPECT_TRUE((*ring)->poll(true).ok());
-    return std::move(*got);
-  };
+  auto read_async = [&](uint64_t off, uint64_t len) { return read_on(**ring, "r", off, len); };
   for (auto [off, len] :
        std::vector<std::pair<uint64_t, uint64_t>>{{0, 0}, {3, 9000}, {39990, 70000}, {200000, 5}}) {
     auto want = store_->read(c_, oid("r"), off, len);
@@ -592,10 +594,7 @@ TEST_F(BlockStoreTest, DataCacheServesRepeatedSmallReadsAndNeverStaleBytes) {
   auto ring = UringDevice::open(store_->device_path(), {32, true});
   ASSERT_TRUE(ring.ok()) << ring.status().to_string();
   auto read_async = [&](const std::string& name, uint64_t off, uint64_t len) {
-    std::optional<Result<BufferList>> got;
-    store_->read_async(**ring, c_, oid(name), off, len, [&](Result<BufferList> r) { got = std::move(r); });
-    while (!got) EXPECT_TRUE((*ring)->poll(true).ok());
-    return std::move(*got);
+    return read_on(**ring, name, off, len);
   };
   std::string a = pattern(8192, 'a');
   a.replace(100, 16, "CACHE-NEEDLE-ABC");
