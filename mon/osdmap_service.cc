@@ -257,10 +257,15 @@ void OsdMapService::tick(uint64_t now_ms, std::vector<KvTxn>& /*out*/) {
   view.noout = map_.test_flag(crush::kFlagNoOut);
   FailureDecisions d = failures_.tick(now_ms, view);
   if (d.empty()) return;
+  // The decisions are about the instances in the committed map. A boot waiting to
+  // commit (the edit below sees it) is a new instance the evidence says nothing
+  // about: marking it down would tell it its boot succeeded into a map that has it down.
+  std::map<int32_t, uint64_t> judged;
+  for (int32_t id : d.mark_down) judged[id] = map_.osd(id) ? map_.osd(id)->instance : 0;
   Status st = change(
-      [&d](const OsdMap& m, OsdMapIncremental& inc) -> Status {
+      [&d, &judged](const OsdMap& m, OsdMapIncremental& inc) -> Status {
         for (int32_t id : d.mark_down) {
-          if (!m.is_up(id)) continue;
+          if (!m.is_up(id) || m.osd(id)->instance != judged[id]) continue;
           crush::OsdInfo info = *m.osd(id);
           info.up = false;
           info.down_at = inc.epoch;
@@ -269,7 +274,7 @@ void OsdMapService::tick(uint64_t now_ms, std::vector<KvTxn>& /*out*/) {
         }
         for (int32_t id : d.mark_out) {
           const crush::OsdInfo* cur = inc.new_osds.count(id) ? &inc.new_osds[id] : m.osd(id);
-          if (!cur || cur->in_weight == 0) continue;
+          if (!cur || cur->in_weight == 0 || cur->up) continue;  // up again meanwhile: stays in
           crush::OsdInfo info = *cur;
           info.in_weight = 0;
           inc.new_osds[id] = info;

@@ -428,13 +428,15 @@ void OsdDaemon::publish_map(std::vector<std::shared_ptr<const crush::OsdMap>> fr
       ++it;
     }
   }
-  const crush::OsdInfo* me = map_->osd(opts_.id);
-  bool up_here = me && me->up && me->instance == instance_;
+  bool up_here = up_in_map();
   if (up_here && !booted_epoch_) {
-    booted_epoch_ = me->up_from;
+    booted_epoch_ = map_->osd(opts_.id)->up_from;
     CAIRN_LOG(kInfo, kOsd) << "osd is up" << log::kv("epoch", map_->epoch);
   }
-  if (!up_here && booted_epoch_ && !booting_) {
+  // Down in a map at or past the one that accepted our boot, whether or not we
+  // saw ourselves up in between (maps can arrive several at a time): boot again.
+  bool acked_and_passed = boot_acked_epoch_ && map_->epoch >= boot_acked_epoch_;
+  if (!up_here && (booted_epoch_ || acked_and_passed) && !booting_) {
     CAIRN_LOG(kWarn, kOsd) << "osdmap says this osd is down: booting again" << log::kv("epoch", map_->epoch);
     booted_epoch_ = 0;
     boot();
@@ -444,9 +446,15 @@ void OsdDaemon::publish_map(std::vector<std::shared_ptr<const crush::OsdMap>> fr
   for (auto& s : shards_) s->post([sh = s.get(), maps, n] { sh->handle_maps(*maps, n); });
 }
 
+bool OsdDaemon::up_in_map() const {
+  const crush::OsdInfo* me = map_ ? map_->osd(opts_.id) : nullptr;
+  return me && me->up && me->instance == instance_;
+}
+
 void OsdDaemon::boot() {
   if (booting_ || stopping_) return;
   booting_ = true;
+  boot_acked_epoch_ = 0;
   asio::co_spawn(
       io_,
       [this]() -> awaitable<void> {
@@ -472,11 +480,20 @@ void OsdDaemon::boot() {
             auto ack = r->decode_front<msg::OsdAckMsg>();
             if (ack.ok() && ack->code == 0) {
               CAIRN_LOG(kInfo, kOsd) << "boot accepted" << log::kv("epoch", ack->epoch);
-              want_map(ack->epoch);
-              break;
+              // A map at or past that epoch that arrived while we waited and has
+              // us down (marked down in the same epoch, or just after): again.
+              if (map_ && map_->epoch >= ack->epoch && !up_in_map()) {
+                CAIRN_LOG(kWarn, kOsd)
+                    << "boot accepted, but a later osdmap has this osd down" << log::kv("epoch", map_->epoch);
+              } else {
+                boot_acked_epoch_ = ack->epoch;
+                want_map(ack->epoch);
+                break;
+              }
+            } else {
+              CAIRN_LOG(kWarn, kOsd) << "boot refused"
+                                     << log::kv("error", ack.ok() ? ack->err : "malformed ack");
             }
-            CAIRN_LOG(kWarn, kOsd) << "boot refused"
-                                   << log::kv("error", ack.ok() ? ack->err : "malformed ack");
           } else {
             CAIRN_LOG(kWarn, kOsd) << "boot failed" << log::kv("error", r.status().to_string());
           }

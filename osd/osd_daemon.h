@@ -178,7 +178,9 @@ class OsdDaemon {
   bool up_thru_asking_ = false;
   uint64_t instance_ = 0;
   bool booting_ = false;
-  uint32_t booted_epoch_ = 0;  // epoch that marked this instance up
+  uint32_t booted_epoch_ = 0;      // epoch that marked this instance up
+  uint32_t boot_acked_epoch_ = 0;  // epoch the monitors answered our last boot with
+  bool up_in_map() const;          // map_ has this instance up
   struct Peer {
     msg::ConnectionRef conn;
     uint64_t instance = 0;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include <nlohmann/json.hpp>
 
 #include "mon/monitor_core.h"
@@ -153,6 +155,102 @@ TEST_F(OsdMapServiceTest, FailureReportsMarkDownThenOut) {
   ASSERT_TRUE(svc_->osd_boot(0, "127.0.0.1:6900", 999, "host0", crush::kWeightOne, nullptr).ok());
   EXPECT_TRUE(svc_->map().is_up(0));
   EXPECT_EQ(svc_->map().osd(0)->addr, "127.0.0.1:6900");
+}
+
+// The OSD map service on a hand-driven Paxos: each proposal waits until the test
+// commits it, so a change can be in flight while the failure detector decides.
+class HeldProposalsTest : public ::testing::Test {
+ protected:
+  HeldProposalsTest() : store_(make_mem_paxos_store()), svc_(test_config(), [this] { return now_ms_; }) {
+    svc_.bind([this](KvTxn t, std::function<void(Status)> done) {
+      held_.push_back({std::move(t), std::move(done)});
+      return Status();
+    });
+    svc_.refresh(*store_);
+    tick();
+    commit_all();
+  }
+  void tick() {
+    std::vector<KvTxn> out;
+    svc_.tick(now_ms_, out);
+  }
+  void commit_all() {
+    while (!held_.empty()) {
+      auto [t, done] = std::move(held_.front());
+      held_.pop_front();
+      PaxosValue v;
+      v.txns.push_back(std::move(t));
+      ASSERT_TRUE(store_->commit(store_->last_committed() + 1, encode_to_buffer(v).to_string()).ok());
+      svc_.refresh(*store_);
+      if (done) done(Status());  // may propose the next epoch
+    }
+  }
+  Status boot(int osd, uint64_t instance) {
+    Status st(Errc::kInternal, "not called");
+    Status r = svc_.osd_boot(osd, "127.0.0.1:" + std::to_string(6800 + instance), instance,
+                             "host" + std::to_string(osd), crush::kWeightOne, [&st](Status s) { st = s; });
+    if (!r.ok()) return r;
+    commit_all();
+    return st;
+  }
+  // Four OSDs on four hosts, up and in, each with a fresh beacon.
+  void four_osds_up() {
+    for (int i = 0; i < 4; ++i) {
+      Service::ReplyFn reply = [](MonCommandReply r) { EXPECT_EQ(r.code, 0) << r.out; };
+      ASSERT_TRUE(svc_.command_async(MonCommand{{"osd", "create"}, false}, reply));
+      commit_all();
+      ASSERT_TRUE(boot(i, 100 + i).ok());
+      svc_.osd_beacon(i);
+    }
+  }
+  void reports_against_osd0() {
+    svc_.osd_failure(0, 1, now_ms_, false);
+    svc_.osd_failure(0, 2, now_ms_, false);
+    now_ms_ += 1500;  // past the grace
+    for (int i = 1; i < 4; ++i) svc_.osd_beacon(i);
+  }
+
+  uint64_t now_ms_ = 1'000'000;
+  std::unique_ptr<PaxosStore> store_;
+  OsdMapService svc_;
+  std::deque<std::pair<KvTxn, std::function<void(Status)>>> held_;
+};
+
+// The reports were about the instance that died; the one booting meanwhile must
+// come up (it was told its boot succeeded, and it waits for no other answer).
+TEST_F(HeldProposalsTest, FailureReportsDoNotMarkDownAnInstanceWhoseBootIsInFlight) {
+  four_osds_up();
+  reports_against_osd0();
+  Status boot_st(Errc::kInternal, "not called");
+  ASSERT_TRUE(svc_.osd_boot(0, "127.0.0.1:6900", 999, "host0", crush::kWeightOne,
+                            [&boot_st](Status s) { boot_st = s; })
+                  .ok());
+  ASSERT_EQ(held_.size(), 1u) << "the boot waits to commit";
+  tick();  // the detector decides the old instance is down
+  commit_all();
+  ASSERT_TRUE(boot_st.ok()) << boot_st.to_string();
+  ASSERT_TRUE(svc_.map().is_up(0));
+  EXPECT_EQ(svc_.map().osd(0)->instance, 999u);
+  // The same reports with no boot in flight do mark it down (the test can fail).
+  reports_against_osd0();
+  tick();
+  commit_all();
+  EXPECT_FALSE(svc_.map().is_up(0));
+}
+
+TEST_F(HeldProposalsTest, AnOsdBootingWhenItsDownOutIntervalEndsStaysIn) {
+  four_osds_up();
+  reports_against_osd0();
+  tick();
+  commit_all();
+  ASSERT_FALSE(svc_.map().is_up(0));
+  now_ms_ += 3500;  // past the down-out interval
+  for (int i = 1; i < 4; ++i) svc_.osd_beacon(i);
+  ASSERT_TRUE(svc_.osd_boot(0, "127.0.0.1:6900", 999, "host0", crush::kWeightOne, nullptr).ok());
+  tick();
+  commit_all();
+  EXPECT_TRUE(svc_.map().is_up(0));
+  EXPECT_TRUE(svc_.map().is_in(0)) << "marked out while up";
 }
 
 TEST_F(OsdMapServiceTest, SilentOsdIsMarkedDownByBeaconTimeout) {
