@@ -29,6 +29,9 @@ enum class CrashPoint {
   kAfterDataFlush,      // new data durable, metadata not committed
   kAfterKvCommit,       // metadata durable, on_commit not yet called
   kAfterDeferredApply,  // deferred overwrites written in place, records not yet deleted
+  // Written-ahead WAL files only: a group's WAL records written (and waited for),
+  // the cache flush that ends their sync not yet issued.
+  kBeforeWalFlush,
 };
 
 struct BlockStoreOptions {
@@ -41,6 +44,9 @@ struct BlockStoreOptions {
   // data costs less than a fresh extent plus the extent-map growth and
   // fragmentation it brings; above it the WAL traffic dominates.
   uint64_t deferred_max_bytes = 32 * 1024;
+  // Applied 'D' records (their blocks written in place and flushed) gathered
+  // before a commit group's batch deletes them. Tests set it low.
+  uint32_t deferred_retire_batch = 256;
   // Memory for metadata: half for the onode cache, half for RocksDB's block cache.
   uint64_t cache_bytes = 256ull << 20;
   uint32_t queue_depth = kDefaultQueueDepth;

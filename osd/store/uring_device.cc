@@ -118,6 +118,7 @@ void UringDevice::flush(Callback cb) {
 
 void UringDevice::enqueue(std::unique_ptr<Request> req) {
   backlog_.push_back(std::move(req));
+  if (plugged_) return;
   if (schedule_submit_) {
     if (!submit_scheduled_) {
       submit_scheduled_ = true;

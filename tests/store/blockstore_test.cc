@@ -622,9 +622,14 @@ TEST_F(BlockStoreTest, DataCacheServesRepeatedSmallReadsAndNeverStaleBytes) {
   EXPECT_EQ(store_->read(c_, oid("a"), 0, 4096).code(), Errc::kIo);
   flip_byte(at);
 
-  // A small overwrite goes in place (deferred): the cached block is old.
+  // A small overwrite goes in place (deferred): the cached block is old. Until
+  // the in-place write completes (after the commit) reads take the block from
+  // memory; wait for it, so this read meets the cached block and the device.
   ASSERT_TRUE(write(oid("a"), 10, "overwritten").ok());
   ASSERT_TRUE(store_->flush().ok());
+  for (int i = 0; i < 500 && store_->stats().deferred_writes == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(store_->stats().deferred_writes, 1u);
   a.replace(10, 11, "overwritten");
   r = read_async("a", 0, 0);
   ASSERT_TRUE(r.ok());

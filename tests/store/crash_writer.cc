@@ -31,6 +31,10 @@ int main(int argc, char** argv) {
   BlockStoreOptions opts;
   opts.path = argv[1];
   opts.cache_bytes = 16ull << 20;
+  // CAIRN_STORE_RETIRE_BATCH=N: 'D' records deleted by N (low: deletions mid-run,
+  // not only at idle; the default keeps records, and so held blocks, around long).
+  if (const char* batch = std::getenv("CAIRN_STORE_RETIRE_BATCH"))
+    opts.deferred_retire_batch = static_cast<uint32_t>(std::strtoul(batch, nullptr, 10));
   const char* dsync = std::getenv("CAIRN_STORE_DSYNC");
   opts.dsync_data_writes = dsync && std::string(dsync) == "1";
   // With CAIRN_STORE_POWERLOSS=1 a crash point also garbles unflushed device writes.

@@ -109,6 +109,24 @@ TEST_F(UringDeviceTest, BatchedSubmissionWaitsForSubmitAndAsksOncePerBatch) {
   EXPECT_EQ(done, 6);
 }
 
+// Plugged: writes queue until unplug(), which hands them to the kernel together.
+TEST_F(UringDeviceTest, PluggedWritesWaitForUnplug) {
+  int done = 0;
+  dev_->plug();
+  for (int i = 0; i < 12; ++i) {  // more than the queue depth (8): the rest follow in poll
+    BufferPtr b = BufferPtr::create_aligned(4096);
+    std::memset(b.data(), 'p' + i % 8, 4096);
+    dev_->write(static_cast<uint64_t>(i) * 4096, BufferList(b), [&](Status st) { done += st.ok(); });
+  }
+  EXPECT_EQ(dev_->in_flight(), 12u);
+  pollfd p{dev_->event_fd(), POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 100), 0) << "nothing reaches the kernel while plugged";
+  dev_->unplug();
+  ASSERT_TRUE(dev_->run_until_idle().ok());
+  EXPECT_EQ(done, 12);
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(byte_at(*dev_, static_cast<uint64_t>(i) * 4096), 'p' + i % 8) << i;
+}
+
 TEST_F(UringDeviceTest, RejectsUnalignedAndOutOfRangeWithoutCrashing) {
   std::vector<Errc> codes;
   auto cb = [&](Status st) { codes.push_back(st.code()); };

@@ -92,11 +92,14 @@ void BlockStoreImpl::commit_loop() {
     }
     // Nothing else will carry the deletion of applied 'D' records: do it now so
     // they do not pile up (and so a clean shutdown leaves none behind).
-    if (!cur && idle && !retired_deferred_.empty()) {
+    if (!cur && idle) {
       Status st = retire_deferred_records();
       if (!st.ok()) fail_store(st);
     }
   }
+  // The ring's callbacks point into the flight: wait for it even on a failed store.
+  Status st = finish_deferred();
+  if (!st.ok()) fail_store(st);
 }
 
 void BlockStoreImpl::commit_group(std::unique_ptr<CommitGroup> owned, std::unique_ptr<CommitGroup>& next) {
@@ -126,22 +129,18 @@ void BlockStoreImpl::commit_group(std::unique_ptr<CommitGroup> owned, std::uniqu
   // WAL sync may run it from inside RocksDB's write (below).
   bool waited = false;
   Status data_st;
+  std::vector<AppliedDeferred> deleted;  // 'D' records a commit_kv below deleted
   auto wait_g = [&] {
     if (waited) return;
     waited = true;
     if (g.submitted > 0) data_st = wait_data(g);
     if (st.ok() && data_st.ok()) crash_point(CrashPoint::kAfterDataWrite);
   };
-  // 'D' records are deleted in batches: each deletion needs a device flush first.
-  bool retire = retired_deferred_.size() >= kRetireBatch;
   // Make the group's data durable before anything points at it: a held group's
   // WAL sync flushes the device (share_wal_flush), unless this group wrote into
-  // holes of the block file (their allocation needs the file's own fdatasync),
-  // 'D' records are to be deleted (their blocks must be durable before the
-  // deletion is written, not merely with it), or the held group writes nothing
-  // to RocksDB (and so syncs nothing).
-  const bool covers =
-      held_group_ && !retire && g.hole_writes == 0 && device_dirty_ && writes_kv(held_group_->txns);
+  // holes of the block file (their allocation needs the file's own fdatasync) or
+  // the held group writes nothing to RocksDB (and so syncs nothing).
+  const bool covers = held_group_ && g.hole_writes == 0 && device_dirty_ && writes_kv(held_group_->txns);
   // With a written-ahead WAL the held group's WAL pages go to the device while
   // this group's data is still in flight: the WAL file's Sync writes its pages,
   // then waits for our data, then flushes (wal_files.h). Otherwise: data first.
@@ -155,22 +154,20 @@ void BlockStoreImpl::commit_group(std::unique_ptr<CommitGroup> owned, std::uniqu
         wait_g();
         dev_->flush_point();  // this group's writes completed before the flush
       };
-      if (wal_fs_) WalSpareFileSystem::set_before_flush(&before_flush);
-      st = dev_->flush_by([&] { return commit_kv(held_group_->txns, retire); });
+      st = commit_kv(held_group_->txns, deleted, &before_flush);
       covered = waited;  // a plain WAL file synced without waiting for our data
-      if (wal_fs_) WalSpareFileSystem::clear_before_flush();
       wait_g();
       if (st.ok()) st = data_st;
     } else if (st.ok()) {
-      st = commit_kv(held_group_->txns, retire);
+      st = commit_kv(held_group_->txns, deleted);
     }
     if (st.ok() && covered) {
       device_dirty_ = false;
       shared_flushes_++;
     }
-    finish_group(*held_group_, st, retire);
+    finish_group(*held_group_, st, deleted);
     held_group_.reset();
-    retire = false;
+    deleted.clear();
     if (st.ok() && covers && !covered) st = device_flush();
   }
   wait_g();
@@ -178,8 +175,9 @@ void BlockStoreImpl::commit_group(std::unique_ptr<CommitGroup> owned, std::uniqu
   if (st.ok()) crash_point(CrashPoint::kAfterDataFlush);
   if (st.ok() && (next = take_group(false))) {
     // More is queued: hold this group's metadata back so its WAL sync flushes the
-    // next group's data, when that data is small enough to wait for.
-    if (share_wal_flush_ && next->bytes <= kHoldMaxBytes) {
+    // next group's data, when that data is small enough to wait for (and there is
+    // some: holding for a group of metadata and in-place writes only delays us).
+    if (share_wal_flush_ && next->bytes > 0 && next->bytes <= kHoldMaxBytes) {
       held_group_ = std::move(owned);
       return;
     }
@@ -188,11 +186,12 @@ void BlockStoreImpl::commit_group(std::unique_ptr<CommitGroup> owned, std::uniqu
     // released, so they cannot overlap anything this group still references.
     submit_data(*next);
   }
-  if (st.ok()) st = commit_kv(g.txns, retire);
-  finish_group(g, st, retire);
+  if (st.ok()) st = commit_kv(g.txns, deleted);
+  finish_group(g, st, deleted);
 }
 
-void BlockStoreImpl::finish_group(CommitGroup& g, const Status& st, bool retired) {
+void BlockStoreImpl::finish_group(CommitGroup& g, const Status& st,
+                                  const std::vector<AppliedDeferred>& deleted) {
   if (!st.ok()) {
     fail_store(st);
     for (auto& t : g.txns) {
@@ -204,7 +203,7 @@ void BlockStoreImpl::finish_group(CommitGroup& g, const Status& st, bool retired
     done_cv_.notify_all();
     return;
   }
-  if (retired) release_held();
+  if (!deleted.empty()) release_held(deleted);
   crash_point(CrashPoint::kAfterKvCommit);
   publish(g.txns);
   for (auto& t : g.txns) {
@@ -223,22 +222,41 @@ void BlockStoreImpl::finish_group(CommitGroup& g, const Status& st, bool retired
   done_cv_.notify_all();
 }
 
+bool BlockStoreImpl::in_deferred_flight(const DevExtent& e) const {
+  if (!deferred_flight_) return false;
+  auto it = deferred_flight_->blocks.lower_bound(e.block);
+  return it != deferred_flight_->blocks.end() && it->first < e.block + e.count;
+}
+
+bool BlockStoreImpl::named_by_record(const DevExtent& e) const {
+  auto it = named_blocks_.lower_bound(e.block);
+  return it != named_blocks_.end() && *it < e.block + e.count;
+}
+
 void BlockStoreImpl::release_or_hold(const DevExtent& e) {
   // A block named by a 'D' record that is still in RocksDB would be overwritten by
-  // that record's replay after a crash: it may not be reused until the record is gone.
-  auto it = retired_blocks_.lower_bound(e.block);
-  if (it != retired_blocks_.end() && *it < e.block + e.count) {
+  // that record's replay after a crash: it may not be reused until the record is
+  // gone. One whose in-place write is still in flight, not before that completes.
+  if (named_by_record(e) || in_deferred_flight(e)) {
     held_.push_back(e);
   } else {
     alloc_->release(e);
   }
 }
 
-void BlockStoreImpl::release_held() {
+void BlockStoreImpl::release_held(const std::vector<AppliedDeferred>& deleted) {
+  for (const AppliedDeferred& a : deleted)
+    for (uint64_t blk : a.blocks) named_blocks_.erase(named_blocks_.find(blk));
   std::lock_guard lock(mu_);
-  for (const DevExtent& e : held_) alloc_->release(e);
-  held_.clear();
-  retired_blocks_.clear();
+  std::vector<DevExtent> still;
+  for (const DevExtent& e : held_) {
+    if (named_by_record(e) || in_deferred_flight(e)) {
+      still.push_back(e);
+    } else {
+      alloc_->release(e);
+    }
+  }
+  held_ = std::move(still);
 }
 
 void BlockStoreImpl::top_up(CommitGroup& g) {
@@ -259,6 +277,7 @@ void BlockStoreImpl::submit_data(CommitGroup& g) {
     data_write_requests_++;
     run = BufferList();
   };
+  dev_->plug();
   for (; g.submitted < g.txns.size(); ++g.submitted) {
     for (const DataWrite& w : g.txns[g.submitted]->writes) {
       if (share_wal_flush_ && !written_before(w.block, w.count)) {
@@ -275,6 +294,7 @@ void BlockStoreImpl::submit_data(CommitGroup& g) {
     }
   }
   submit_run();
+  dev_->unplug();
   if (g.writes > 0 && !dev_->dsync_writes()) device_dirty_ = true;
 }
 
@@ -318,33 +338,63 @@ Status BlockStoreImpl::device_flush() {
   // worker, two thread switches more per commit group.
   CAIRN_RETURN_IF_ERROR(dev_->flush_now());
   device_dirty_ = false;
+  applied_now_flushed();
   return ok_status();
+}
+
+void BlockStoreImpl::applied_now_flushed() {
+  for (AppliedDeferred& a : applied_) {
+    flushed_records_ += a.seqs.size();
+    flushed_.push_back(std::move(a));
+  }
+  applied_.clear();
 }
 
 bool BlockStoreImpl::writes_kv(const std::vector<std::unique_ptr<PreparedTxn>>& group) {
   return std::any_of(group.begin(), group.end(), [](const auto& t) { return has_kv(*t); });
 }
 
-Status BlockStoreImpl::commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group, bool retire) {
+Status BlockStoreImpl::commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group,
+                                 std::vector<AppliedDeferred>& deleted,
+                                 const std::function<void()>* before_flush) {
   // The whole group goes to RocksDB as one write (RocksDB merges concurrent writers
   // the same way; we have one writer). A group is acknowledged as a whole, so it may
   // commit as a whole.
   std::vector<rocksdb::WriteBatch*> batches;
-  rocksdb::WriteBatch del;
-  // Records applied in place by earlier groups: the flush above made their data durable.
-  if (retire && !retired_deferred_.empty()) {
-    for (uint64_t seq : retired_deferred_) del.Delete(keys::deferred_key(seq));
-    batches.push_back(&del);
-    retired_deferred_.clear();
-  }
   for (auto& t : group) {
     if (has_kv(*t)) batches.push_back(&t->batch);
   }
-  if (!batches.empty()) {
-    rocksdb::Status rs = write_as_one(*db_, batches);
-    if (!rs.ok()) return error(Errc::kIo, "rocksdb write: " + rs.ToString());
-  }
   commit_groups_++;
+  if (batches.empty()) return ok_status();
+  // 'D' records whose in-place blocks an earlier flush made durable go with it.
+  rocksdb::WriteBatch del;
+  if (flushed_records_ >= std::max<uint32_t>(1, opts_.deferred_retire_batch)) {
+    for (const AppliedDeferred& a : flushed_)
+      for (uint64_t seq : a.seqs) del.Delete(keys::deferred_key(seq));
+    batches.push_back(&del);
+  }
+  // The WAL's sync ends with a cache flush of the whole device: in-place writes
+  // that completed before it began are durable when it returns.
+  // In a written-ahead WAL file the sync runs `hook` between writing the pages
+  // and the flush (wal_files.h).
+  const std::function<void()> hook = [&] {
+    if (before_flush) (*before_flush)();
+    crash_point(CrashPoint::kBeforeWalFlush);
+  };
+  if (wal_fs_) WalSpareFileSystem::set_before_flush(&hook);
+  rocksdb::Status rs;
+  Status st = dev_->flush_by([&] {
+    rs = write_as_one(*db_, batches);
+    return rs.ok() ? ok_status() : error(Errc::kIo, "rocksdb write: " + rs.ToString());
+  });
+  if (wal_fs_) WalSpareFileSystem::clear_before_flush();
+  if (!st.ok()) return st;
+  if (del.Count() > 0) {
+    deleted = std::move(flushed_);
+    flushed_.clear();
+    flushed_records_ = 0;
+  }
+  applied_now_flushed();
   return ok_status();
 }
 
@@ -374,40 +424,79 @@ void BlockStoreImpl::publish(std::vector<std::unique_ptr<PreparedTxn>>& group) {
 }
 
 Status BlockStoreImpl::apply_deferred(std::vector<std::unique_ptr<PreparedTxn>>& group) {
-  // Later transactions win: one write per block, so no two writes to a block race in the ring.
-  std::map<uint64_t, BufferPtr> blocks;
-  std::vector<uint64_t> seqs;
+  auto f = std::make_unique<DeferredFlight>();
+  // Later transactions win: one write per block.
   for (auto& t : group) {
     if (!t->status.ok() || t->deferred.empty()) continue;
-    seqs.push_back(t->seq);
-    for (const auto& [blk, data] : t->deferred) blocks[blk] = data;
+    f->seqs.push_back(t->seq);
+    for (const auto& [blk, data] : t->deferred) f->blocks[blk] = data;
   }
-  if (blocks.empty()) return ok_status();
-  IoWait wait;
-  for (const auto& [blk, data] : blocks) dev_->write(blk * kBlockSize, BufferList(data), wait.cb());
-  CAIRN_RETURN_IF_ERROR(dev_->run_until_idle());
-  CAIRN_RETURN_IF_ERROR(wait.first_error);
-  if (!dev_->dsync_writes()) device_dirty_ = true;
-  deferred_writes_ += blocks.size();
+  if (f->blocks.empty()) return ok_status();
+  // An earlier group's writes to these blocks must land first: no two writes to
+  // one block are ever in the ring together.
+  CAIRN_RETURN_IF_ERROR(finish_deferred());
+  dev_->plug();
+  for (const auto& [blk, data] : f->blocks) dev_->write(blk * kBlockSize, BufferList(data), f->io.cb());
+  dev_->unplug();
+  deferred_flight_ = std::move(f);
+  return ok_status();
+}
+
+Status BlockStoreImpl::finish_deferred() {
+  if (!deferred_flight_) return ok_status();
+  DeferredFlight& f = *deferred_flight_;
+  Status st;
+  while (f.io.outstanding > 0 && st.ok()) {
+    auto r = dev_->poll(true);
+    if (!r.ok()) st = r.status();
+  }
+  if (f.io.outstanding > 0) {
+    // The ring failed under us: its callbacks may still run, so the flight stays.
+    return st;
+  }
+  std::unique_ptr<DeferredFlight> done = std::move(deferred_flight_);
+  CAIRN_RETURN_IF_ERROR(st);
+  CAIRN_RETURN_IF_ERROR(done->io.first_error);
+  deferred_writes_ += done->blocks.size();
   crash_point(CrashPoint::kAfterDeferredApply);
-  std::lock_guard lock(mu_);
-  for (const auto& [blk, data] : blocks) {
-    auto it = pending_deferred_.find(blk);
-    if (it != pending_deferred_.end() && it->second.data() == data.data()) pending_deferred_.erase(it);
+  AppliedDeferred a;
+  a.seqs = std::move(done->seqs);
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [blk, data] : done->blocks) {
+      auto it = pending_deferred_.find(blk);
+      if (it != pending_deferred_.end() && it->second.data() == data.data()) pending_deferred_.erase(it);
+      a.blocks.push_back(blk);
+      named_blocks_.insert(blk);
+    }
   }
-  retired_deferred_.insert(retired_deferred_.end(), seqs.begin(), seqs.end());
-  for (const auto& [blk, data] : blocks) retired_blocks_.insert(blk);
+  // With RWF_DSYNC the writes were durable when they completed.
+  if (dev_->dsync_writes()) {
+    flushed_records_ += a.seqs.size();
+    flushed_.push_back(std::move(a));
+  } else {
+    applied_.push_back(std::move(a));
+  }
   return ok_status();
 }
 
 Status BlockStoreImpl::retire_deferred_records() {
-  CAIRN_RETURN_IF_ERROR(device_flush());
+  CAIRN_RETURN_IF_ERROR(finish_deferred());
+  if (!applied_.empty()) {
+    CAIRN_RETURN_IF_ERROR(dev_->flush_now());
+    device_dirty_ = false;
+    applied_now_flushed();
+  }
+  if (flushed_.empty()) return ok_status();
   rocksdb::WriteBatch del;
-  for (uint64_t seq : retired_deferred_) del.Delete(keys::deferred_key(seq));
+  for (const AppliedDeferred& a : flushed_)
+    for (uint64_t seq : a.seqs) del.Delete(keys::deferred_key(seq));
   rocksdb::Status rs = write_as_one(*db_, {&del});
   if (!rs.ok()) return error(Errc::kIo, "rocksdb write: " + rs.ToString());
-  retired_deferred_.clear();
-  release_held();
+  std::vector<AppliedDeferred> deleted = std::move(flushed_);
+  flushed_.clear();
+  flushed_records_ = 0;
+  release_held(deleted);
   return ok_status();
 }
 

@@ -82,10 +82,6 @@ struct CommitGroup {
   size_t hole_writes = 0;  // writes into blocks the block file has not written yet
 };
 
-// 'D' records deleted per batch: each deletion needs a device flush first, so
-// doing 64 at once keeps small overwrites at about one sync per commit group.
-inline constexpr size_t kRetireBatch = 64;
-
 // share_wal_flush: a group is held (its metadata commit waits for the next
 // group's data) only when that data is at most this much, so the wait is short.
 inline constexpr uint64_t kHoldMaxBytes = 1ull << 20;
@@ -181,27 +177,53 @@ class BlockStoreImpl final : public BlockStore {
   Result<OnodeRef> lookup_for_read(const CollectionId& cid, const ObjectId& oid);
 
   // ---- commit thread (block_store_commit.cc) ----
+  struct DeferredFlight {
+    IoWait io;  // the ring's callbacks point here: never moved
+    std::map<uint64_t, BufferPtr> blocks;
+    std::vector<uint64_t> seqs;  // their 'D' records
+  };
+  // 'D' records whose blocks are written in place, by the group's deferred writes.
+  struct AppliedDeferred {
+    std::vector<uint64_t> seqs;
+    std::vector<uint64_t> blocks;
+  };
   void commit_loop();
   std::unique_ptr<CommitGroup> take_group(bool block);
   void top_up(CommitGroup& g);
   void fill_group_locked(CommitGroup& g);  // mu_ held: moves queued txns in, within the group limits
   void commit_group(std::unique_ptr<CommitGroup> g, std::unique_ptr<CommitGroup>& next);
   // After the group's metadata commit (or its failure): callbacks, deferred writes, frees.
-  void finish_group(CommitGroup& g, const Status& st, bool retired);
+  void finish_group(CommitGroup& g, const Status& st, const std::vector<AppliedDeferred>& deleted);
   void submit_data(CommitGroup& g);
   // Whether the block file has these blocks written already (a write there
   // allocates nothing in the host file system).
   bool written_before(uint64_t block, uint64_t count);
   Status wait_data(CommitGroup& g);
   Status device_flush();
-  Status commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group, bool retire);
+  // Writes the group's batches (with them, once enough have gathered, the
+  // deletions of the flushed 'D' records, which go to `deleted`) as one synced
+  // RocksDB write. The WAL's sync flushes the device: the
+  // in-place writes applied before it count as flushed once it returns.
+  // In a written-ahead WAL file, `before_flush` runs between its pages and its flush.
+  Status commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group, std::vector<AppliedDeferred>& deleted,
+                   const std::function<void()>* before_flush = nullptr);
+  // After a flush of the device: the applied in-place writes are durable.
+  void applied_now_flushed();
   // Whether commit_kv() would write (and so sync) anything for these
   // transactions, leaving retired 'D' records aside.
   static bool writes_kv(const std::vector<std::unique_ptr<PreparedTxn>>& group);
   void release_or_hold(const DevExtent& e);  // mu_ held
-  void release_held();
+  bool in_deferred_flight(const DevExtent& e) const;
+  bool named_by_record(const DevExtent& e) const;
+  // The deleted records' blocks are no longer named; held blocks nothing names go back.
+  void release_held(const std::vector<AppliedDeferred>& deleted);
   void publish(std::vector<std::unique_ptr<PreparedTxn>>& group);
+  // Submits the group's deferred overwrites (after finishing the previous ones:
+  // two writes to one block never share the ring); they complete while the
+  // next group commits.
   Status apply_deferred(std::vector<std::unique_ptr<PreparedTxn>>& group);
+  // Waits for the deferred writes in flight, then retires their records.
+  Status finish_deferred();
   Status retire_deferred_records();
   void fail_store(const Status& st);
   // ---- preparer thread (block_store_prepare.cc) ----
@@ -262,8 +284,13 @@ class BlockStoreImpl final : public BlockStore {
   std::map<uint64_t, BufferPtr> pending_deferred_;  // mu_: deferred blocks not yet in place
 
   // Commit thread only.
-  std::vector<uint64_t> retired_deferred_;   // 'D' records applied in place, to delete
-  std::set<uint64_t> retired_blocks_;        // blocks those records name (mu_ for writes too)
+  std::unique_ptr<DeferredFlight> deferred_flight_;  // in-place writes not yet waited for
+  std::vector<AppliedDeferred> applied_;             // written in place, not yet flushed
+  std::vector<AppliedDeferred> flushed_;             // written and flushed: deletable by any batch
+  size_t flushed_records_ = 0;                       // records in flushed_
+  // Blocks named by 'D' records still in RocksDB (applied or flushed, not in
+  // flight), one entry per record naming them.
+  std::multiset<uint64_t> named_blocks_;
   std::vector<DevExtent> held_;              // mu_: freed blocks waiting for their records' deletion
   bool device_dirty_ = false;                // writes since the last device flush
   bool share_wal_flush_ = false;             // set at mount (BlockStoreOptions::share_wal_flush)
