@@ -92,6 +92,7 @@ Status ClusterImpl::start() {
   work_.emplace(asio::make_work_guard(io_));
   std::promise<void> started;
   thread_ = std::thread([this, &started] {
+    set_thread_name("objecter");
     thread_id_ = std::this_thread::get_id();
     started.set_value();
     io_.run();

@@ -141,4 +141,8 @@ class BlockDevice {
   virtual void flush(Callback cb) = 0;
 };
 
+// Names the calling thread (15 characters at most show): what top -H, perf and
+// /proc/PID/task/*/comm report instead of the process name.
+void set_thread_name(const std::string& name);
+
 }  // namespace cairn

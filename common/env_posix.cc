@@ -1,6 +1,7 @@
 // The real environment: steady/system clocks, OS entropy, POSIX files.
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -235,6 +236,10 @@ Random& real_random() {
 FileSystem& real_fs() {
   static PosixFileSystem fs;
   return fs;
+}
+
+void set_thread_name(const std::string& name) {
+  (void)pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
 }
 
 }  // namespace cairn

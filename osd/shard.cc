@@ -44,6 +44,7 @@ void Shard::start() {
   if (!own_io_) return;  // runs on the front thread
   work_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(io_.get_executor());
   thread_ = std::thread([this] {
+    set_thread_name("osd-shard-" + std::to_string(index_));
     log::set_entity("osd." + std::to_string(osd_.whoami()));
     io_.run();
   });

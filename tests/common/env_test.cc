@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <thread>
 
 #include "common/asio.h"
 #include "common/timer_queue.h"
@@ -72,6 +74,17 @@ TEST_F(FsTest, FilesAndAtomicWrite) {
   EXPECT_EQ(fs.open(dir_ + "/missing", OpenOptions{}).code(), Errc::kNotFound);
   EXPECT_EQ(fs.read_file(dir_ + "/missing").code(), Errc::kNotFound);
   EXPECT_EQ(fs.list(dir_ + "/a/b")->size(), 1u);
+}
+
+TEST(ThreadName, ShowsInProcAndIsCutTo15Characters) {
+  std::string seen;
+  std::thread t([&] {
+    set_thread_name("store-commit-and-more");
+    std::ifstream f("/proc/thread-self/comm");
+    std::getline(f, seen);
+  });
+  t.join();
+  EXPECT_EQ(seen, "store-commit-an");
 }
 
 TEST(TimerQueue, FiresInOrderAndCancels) {

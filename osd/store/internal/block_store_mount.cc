@@ -114,6 +114,10 @@ Status BlockStoreImpl::open_db(bool create) {
   block_cache_ = rocksdb::NewLRUCache(opts_.cache_bytes / 2);
   t.block_cache = block_cache_;
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Table blocks checksummed with XXH3: Debian's RocksDB is built portable, and
+  // its crc32c is the table-driven one (flushes and compactions spent their CPU
+  // there). Each table file records its own checksum type, so older files still read.
+  t.checksum = rocksdb::kXXH3;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   rocksdb::DB* db = nullptr;
   rocksdb::Status rs = rocksdb::DB::Open(o, opts_.path + "/db", &db);
@@ -191,11 +195,17 @@ Result<std::unique_ptr<BlockStoreImpl>> BlockStoreImpl::mount(const BlockStoreOp
   CAIRN_RETURN_IF_ERROR(s->load_state());
   CAIRN_RETURN_IF_ERROR(s->replay_deferred());
   CAIRN_RETURN_IF_ERROR(s->setup_shared_flush());
-  s->commit_thread_ = std::thread([p = s.get()] { p->commit_loop(); });
+  s->commit_thread_ = std::thread([p = s.get()] {
+    set_thread_name("store-commit");
+    p->commit_loop();
+  });
   if (opts.prepare_ahead_bytes > 0 && s->dev_->is_regular_file()) {
     CAIRN_ASSIGN_OR_RETURN(uint64_t hole, s->dev_->next_hole(s->sb_.data_start_block * kBlockSize));
     s->prepare_end_ = hole / kBlockSize;
-    s->prepare_thread_ = std::thread([p = s.get()] { p->prepare_loop(); });
+    s->prepare_thread_ = std::thread([p = s.get()] {
+      set_thread_name("store-prepare");
+      p->prepare_loop();
+    });
   }
   CAIRN_LOG(kInfo, kStore) << "mounted" << kv("uuid", s->sb_.uuid_string())
                            << kv("collections", s->colls_committed_.size())

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <utility>
 
+#include "common/env.h"
+
 namespace cairn::store {
 
 namespace {
@@ -157,7 +159,10 @@ IOStatus WalSpareFileSystem::start() {
   spare_ready_ = true;
   if (!started_) {
     started_ = true;
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      set_thread_name("store-walspare");
+      run();
+    });
   }
   return IOStatus::OK();
 }
