@@ -165,13 +165,15 @@ Result<size_t> UringDevice::poll(bool wait) {
     req->cb(error(Errc::kInvalid, "unaligned or out-of-range device I/O"));
     ++ran;
   }
+  // A wait must make progress even under a plug (a callback waiting on the ring).
+  if (wait && in_kernel_ == 0 && !backlog_.empty()) submit_backlog();
   if (ran == 0 && wait && in_kernel_ > 0) {
     io_uring_cqe* cqe = nullptr;
     int rc = io_uring_wait_cqe(ring_.get(), &cqe);
     if (rc < 0 && rc != -EINTR) return errno_status(-rc, "io_uring_wait_cqe");
   }
-  uint64_t drained;
-  (void)::read(event_fd_, &drained, sizeof(drained));
+  // Requests the callbacks make go to the kernel together, below.
+  const bool was_plugged = std::exchange(plugged_, true);
   io_uring_cqe* cqe = nullptr;
   while (io_uring_peek_cqe(ring_.get(), &cqe) == 0 && cqe) {
     std::unique_ptr<Request> req(static_cast<Request*>(io_uring_cqe_get_data(cqe)));
@@ -192,7 +194,8 @@ Result<size_t> UringDevice::poll(bool wait) {
     req->cb(std::move(st));
     ++ran;
   }
-  submit_backlog();
+  plugged_ = was_plugged;
+  if (!plugged_) submit_backlog();
   return ran;
 }
 

@@ -4,8 +4,10 @@
 // Ownership: one shard (thread) owns the device: it alone calls read(), write(),
 // flush(), poll() and run_until_idle(), and every callback runs inside poll() on
 // that thread, never inline in a submit. The ring's eventfd (event_fd()) becomes
-// readable when completions are ready, so an io_context can wait on it and call
-// poll(false) when woken. pread_direct() bypasses the ring and is safe from any
+// readable when completions are ready, so an io_context can wait on it, read it
+// (poll() does not: a caller that never waits on it saves that system call) and
+// call poll(false). Requests made from callbacks inside poll() reach the kernel
+// together when it returns (one io_uring_enter). pread_direct() bypasses the ring and is safe from any
 // thread (it uses only the immutable fd).
 //
 // Limits: at most `queue_depth` requests are in the kernel at once; more wait in
