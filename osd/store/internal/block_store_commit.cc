@@ -343,11 +343,20 @@ Status BlockStoreImpl::device_flush() {
 }
 
 void BlockStoreImpl::applied_now_flushed() {
-  for (AppliedDeferred& a : applied_) {
-    flushed_records_ += a.seqs.size();
-    flushed_.push_back(std::move(a));
-  }
+  for (AppliedDeferred& a : applied_) flushed_.push_back(std::move(a));
   applied_.clear();
+}
+
+size_t BlockStoreImpl::flushed_records() const {
+  size_t n = 0;
+  for (const AppliedDeferred& a : flushed_) n += a.seqs.size();
+  return n;
+}
+
+std::vector<BlockStoreImpl::AppliedDeferred> BlockStoreImpl::delete_flushed(rocksdb::WriteBatch& del) {
+  for (const AppliedDeferred& a : flushed_)
+    for (uint64_t seq : a.seqs) del.Delete(keys::deferred_key(seq));
+  return std::exchange(flushed_, {});
 }
 
 bool BlockStoreImpl::writes_kv(const std::vector<std::unique_ptr<PreparedTxn>>& group) {
@@ -368,9 +377,9 @@ Status BlockStoreImpl::commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& grou
   if (batches.empty()) return ok_status();
   // 'D' records whose in-place blocks an earlier flush made durable go with it.
   rocksdb::WriteBatch del;
-  if (flushed_records_ >= std::max<uint32_t>(1, opts_.deferred_retire_batch)) {
-    for (const AppliedDeferred& a : flushed_)
-      for (uint64_t seq : a.seqs) del.Delete(keys::deferred_key(seq));
+  std::vector<AppliedDeferred> deleting;
+  if (flushed_records() >= std::max<uint32_t>(1, opts_.deferred_retire_batch)) {
+    deleting = delete_flushed(del);
     batches.push_back(&del);
   }
   // The WAL's sync ends with a cache flush of the whole device: in-place writes
@@ -388,12 +397,8 @@ Status BlockStoreImpl::commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& grou
     return rs.ok() ? ok_status() : error(Errc::kIo, "rocksdb write: " + rs.ToString());
   });
   if (wal_fs_) WalSpareFileSystem::clear_before_flush();
-  if (!st.ok()) return st;
-  if (del.Count() > 0) {
-    deleted = std::move(flushed_);
-    flushed_.clear();
-    flushed_records_ = 0;
-  }
+  if (!st.ok()) return st;  // the store fails: the records stay in RocksDB
+  deleted = std::move(deleting);
   applied_now_flushed();
   return ok_status();
 }
@@ -472,7 +477,6 @@ Status BlockStoreImpl::finish_deferred() {
   }
   // With RWF_DSYNC the writes were durable when they completed.
   if (dev_->dsync_writes()) {
-    flushed_records_ += a.seqs.size();
     flushed_.push_back(std::move(a));
   } else {
     applied_.push_back(std::move(a));
@@ -489,13 +493,9 @@ Status BlockStoreImpl::retire_deferred_records() {
   }
   if (flushed_.empty()) return ok_status();
   rocksdb::WriteBatch del;
-  for (const AppliedDeferred& a : flushed_)
-    for (uint64_t seq : a.seqs) del.Delete(keys::deferred_key(seq));
+  std::vector<AppliedDeferred> deleted = delete_flushed(del);
   rocksdb::Status rs = write_as_one(*db_, {&del});
   if (!rs.ok()) return error(Errc::kIo, "rocksdb write: " + rs.ToString());
-  std::vector<AppliedDeferred> deleted = std::move(flushed_);
-  flushed_.clear();
-  flushed_records_ = 0;
   release_held(deleted);
   return ok_status();
 }

@@ -209,6 +209,9 @@ class BlockStoreImpl final : public BlockStore {
                    const std::function<void()>* before_flush = nullptr);
   // After a flush of the device: the applied in-place writes are durable.
   void applied_now_flushed();
+  size_t flushed_records() const;
+  // Adds the deletion of every flushed record to `del`; returns them (no longer flushed_).
+  std::vector<AppliedDeferred> delete_flushed(rocksdb::WriteBatch& del);
   // Whether commit_kv() would write (and so sync) anything for these
   // transactions, leaving retired 'D' records aside.
   static bool writes_kv(const std::vector<std::unique_ptr<PreparedTxn>>& group);
@@ -287,7 +290,6 @@ class BlockStoreImpl final : public BlockStore {
   std::unique_ptr<DeferredFlight> deferred_flight_;  // in-place writes not yet waited for
   std::vector<AppliedDeferred> applied_;             // written in place, not yet flushed
   std::vector<AppliedDeferred> flushed_;             // written and flushed: deletable by any batch
-  size_t flushed_records_ = 0;                       // records in flushed_
   // Blocks named by 'D' records still in RocksDB (applied or flushed, not in
   // flight), one entry per record naming them.
   std::multiset<uint64_t> named_blocks_;
