@@ -428,27 +428,29 @@ void OsdDaemon::publish_map(std::vector<std::shared_ptr<const crush::OsdMap>> fr
       ++it;
     }
   }
-  bool up_here = up_in_map();
+  check_up();
+  uint32_t n = static_cast<uint32_t>(shards_.size());
+  auto maps = std::make_shared<const std::vector<std::shared_ptr<const crush::OsdMap>>>(std::move(fresh));
+  for (auto& s : shards_) s->post([sh = s.get(), maps, n] { sh->handle_maps(*maps, n); });
+}
+
+void OsdDaemon::check_up() {
+  if (!map_) return;
+  const crush::OsdInfo* me = map_->osd(opts_.id);
+  bool up_here = me && me->up && me->instance == instance_;
   if (up_here && !booted_epoch_) {
-    booted_epoch_ = map_->osd(opts_.id)->up_from;
+    booted_epoch_ = me->up_from;
     CAIRN_LOG(kInfo, kOsd) << "osd is up" << log::kv("epoch", map_->epoch);
   }
   // Down in a map at or past the one that accepted our boot, whether or not we
-  // saw ourselves up in between (maps can arrive several at a time): boot again.
+  // saw ourselves up in between (maps arrive several at a time, and some while
+  // the boot was still waiting for its answer): boot again.
   bool acked_and_passed = boot_acked_epoch_ && map_->epoch >= boot_acked_epoch_;
   if (!up_here && (booted_epoch_ || acked_and_passed) && !booting_) {
     CAIRN_LOG(kWarn, kOsd) << "osdmap says this osd is down: booting again" << log::kv("epoch", map_->epoch);
     booted_epoch_ = 0;
     boot();
   }
-  uint32_t n = static_cast<uint32_t>(shards_.size());
-  auto maps = std::make_shared<const std::vector<std::shared_ptr<const crush::OsdMap>>>(std::move(fresh));
-  for (auto& s : shards_) s->post([sh = s.get(), maps, n] { sh->handle_maps(*maps, n); });
-}
-
-bool OsdDaemon::up_in_map() const {
-  const crush::OsdInfo* me = map_ ? map_->osd(opts_.id) : nullptr;
-  return me && me->up && me->instance == instance_;
 }
 
 void OsdDaemon::boot() {
@@ -480,20 +482,12 @@ void OsdDaemon::boot() {
             auto ack = r->decode_front<msg::OsdAckMsg>();
             if (ack.ok() && ack->code == 0) {
               CAIRN_LOG(kInfo, kOsd) << "boot accepted" << log::kv("epoch", ack->epoch);
-              // A map at or past that epoch that arrived while we waited and has
-              // us down (marked down in the same epoch, or just after): again.
-              if (map_ && map_->epoch >= ack->epoch && !up_in_map()) {
-                CAIRN_LOG(kWarn, kOsd)
-                    << "boot accepted, but a later osdmap has this osd down" << log::kv("epoch", map_->epoch);
-              } else {
-                boot_acked_epoch_ = ack->epoch;
-                want_map(ack->epoch);
-                break;
-              }
-            } else {
-              CAIRN_LOG(kWarn, kOsd) << "boot refused"
-                                     << log::kv("error", ack.ok() ? ack->err : "malformed ack");
+              boot_acked_epoch_ = ack->epoch;
+              want_map(ack->epoch);
+              break;
             }
+            CAIRN_LOG(kWarn, kOsd) << "boot refused"
+                                   << log::kv("error", ack.ok() ? ack->err : "malformed ack");
           } else {
             CAIRN_LOG(kWarn, kOsd) << "boot failed" << log::kv("error", r.status().to_string());
           }
@@ -502,6 +496,7 @@ void OsdDaemon::boot() {
           co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         }
         booting_ = false;
+        check_up();  // maps that came while we waited were not judged
       },
       asio::detached);
 }

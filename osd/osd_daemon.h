@@ -180,7 +180,8 @@ class OsdDaemon {
   bool booting_ = false;
   uint32_t booted_epoch_ = 0;      // epoch that marked this instance up
   uint32_t boot_acked_epoch_ = 0;  // epoch the monitors answered our last boot with
-  bool up_in_map() const;          // map_ has this instance up
+  // From map_: notes this instance up, or boots again if a map says it is down.
+  void check_up();
   struct Peer {
     msg::ConnectionRef conn;
     uint64_t instance = 0;
