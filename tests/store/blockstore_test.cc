@@ -458,6 +458,105 @@ TEST_F(BlockStoreTest, SmallOverwritesAreDeferredAndSurviveRemount) {
   EXPECT_TRUE(r2->to_string() == data);
 }
 
+// Objects past one extent-map shard (256 KiB) keep their map in shard keys and
+// rewrite only the shards a write changes; growing, shrinking back, moving,
+// cloning and removing keep every byte and leave no shard behind (fsck counts
+// shard keys that no onode lists).
+TEST_F(BlockStoreTest, ShardedExtentMapsSurviveEveryChangeOfForm) {
+  format(64ull << 20);
+  const CollectionId c2{1, 7};
+  {
+    Transaction t;
+    t.create_collection(c2);
+    ASSERT_TRUE(apply_transaction(*store_, c2, std::move(t)).ok());
+  }
+  std::map<std::string, std::string> model;
+  auto put = [&](const std::string& name, uint64_t off, const std::string& data) {
+    ASSERT_TRUE(write(oid(name), off, data).ok());
+    std::string& m = model[name];
+    if (m.size() < off + data.size()) m.resize(off + data.size(), '\0');
+    m.replace(off, data.size(), data);
+  };
+  auto check = [&](const CollectionId& c, const std::string& name, const std::string& want) {
+    auto r = store_->read(c, oid(name), 0, 0);
+    ASSERT_TRUE(r.ok()) << name << ": " << r.status().to_string();
+    EXPECT_TRUE(r->to_string() == want) << name;
+  };
+  put("big", 0, pattern(4 << 20, 'b'));  // 16 shards
+  SeededRandom r(11);
+  for (int i = 0; i < 60; ++i) {
+    uint64_t off = r.uniform(4 << 20);
+    std::string patch = pattern(1 + r.uniform(i % 3 == 0 ? 70000 : 5000), static_cast<char>('a' + i % 26));
+    off = std::min<uint64_t>(off, (4 << 20) - patch.size());
+    put("big", off, patch);  // deferred and fresh-block writes, across shard edges
+  }
+  put("grows", 0, pattern(100000, 'g'));  // inline ...
+  put("grows", 300000, pattern(5000, 'h'));  // ... sharded, a hole between
+  {
+    Transaction t;
+    t.truncate(c_, oid("big"), 1 << 20);
+    t.zero(c_, oid("big"), 200000, 300000);
+    ASSERT_TRUE(apply(std::move(t)).ok());
+    model["big"].resize(1 << 20);
+    std::fill_n(model["big"].begin() + 200000, 300000, '\0');
+  }
+  check(c_, "big", model["big"]);
+  check(c_, "grows", model["grows"]);
+  expect_fsck_clean();
+  check(c_, "big", model["big"]);
+  check(c_, "grows", model["grows"]);
+  {
+    Transaction t;
+    t.truncate(c_, oid("grows"), 10000);  // back inline: its shards go
+    t.clone(c_, oid("big"), oid("copy"));
+    ASSERT_TRUE(apply(std::move(t)).ok());
+    model["grows"].resize(10000);
+  }
+  {
+    Transaction t;
+    t.move(c_, oid("big"), c2, oid("moved"));  // same nid: the shards stay where they are
+    ASSERT_TRUE(apply(std::move(t)).ok());
+  }
+  expect_fsck_clean();
+  check(c_, "grows", model["grows"]);
+  check(c_, "copy", model["big"]);
+  check(c2, "moved", model["big"]);
+  ASSERT_TRUE(write(oid("copy"), 999999, "x").ok());  // a copy's shards are its own
+  check(c2, "moved", model["big"]);
+  {
+    Transaction t;
+    t.remove(c2, oid("moved"));
+    ASSERT_TRUE(apply_transaction(*store_, c2, std::move(t)).ok());
+    Transaction t2;
+    t2.remove(c_, oid("copy"));
+    ASSERT_TRUE(apply(std::move(t2)).ok());
+  }
+  expect_fsck_clean();
+  // A lost shard key is corruption: reads and fsck say so rather than serve holes.
+  put("last", 0, pattern(300000, 'l'));  // two shards
+  store_.reset();
+  {
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.path() + "/db", &db).ok());
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    it->Seek("X");
+    ASSERT_TRUE(it->Valid() && it->key().starts_with("X")) << "no shard keys stored";
+    std::string victim = it->key().ToString();
+    it.reset();
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    ASSERT_TRUE(db->Delete(wo, victim).ok());
+    delete db;
+  }
+  auto f = BlockStore::fsck(opts_, false);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->bad_onodes, 1u);
+  mount();
+  check(c_, "grows", model["grows"]);
+  auto bad = store_->read(c_, oid("last"), 0, 0);
+  EXPECT_EQ(bad.code(), Errc::kCorrupt) << bad.status().to_string();
+}
+
 TEST_F(BlockStoreTest, MkfsRefusesFormattedAndMountChecksIdentity) {
   format(16ull << 20);
   store_.reset();

@@ -68,6 +68,67 @@ TEST(ExtentMap, PunchSplitsAndInsertMerges) {
   EXPECT_TRUE(m.empty());
 }
 
+// An extent map stored as shards reads back the same map, an extent that crosses
+// shard edges joined again; a change marks only the shards it touched.
+TEST(ExtentMap, ShardsRoundTripAndOnlyChangedOnesAreDirty) {
+  ExtentMap m;
+  std::vector<uint32_t> crcs(150);
+  for (size_t i = 0; i < crcs.size(); ++i) crcs[i] = static_cast<uint32_t>(i * 7);
+  m.insert(10, 1000, crcs);  // blocks 10..159: shards 0, 1 and 2
+  m.insert(300, 5000, {9, 8});  // shard 4
+  EXPECT_EQ(m.shards(), (std::vector<uint32_t>{0, 1, 2, 4}));
+  EXPECT_EQ(m.dirty_shards(), (std::set<uint32_t>{0, 1, 2, 4}));
+  ExtentMap back;
+  for (uint32_t s : m.shards()) {
+    BufferList bl;
+    Encoder e(bl);
+    m.encode_shard(s, e);
+    std::string enc = bl.to_string();
+    Decoder d(enc);
+    back.decode_shard(s, d);
+    ASSERT_TRUE(d.finish(true).ok()) << "shard " << s;
+  }
+  EXPECT_EQ(back.extents().size(), 2u);  // the three pieces of the first are one again
+  EXPECT_EQ(back.lookup(159)->dev_block, 1149u);
+  EXPECT_EQ(back.lookup(159)->crc, 149u * 7);
+  EXPECT_EQ(back.lookup(301)->crc, 8u);
+  EXPECT_TRUE(back.dirty_shards().empty());  // decoding is not a change
+
+  m.clear_dirty();
+  EXPECT_TRUE(m.set_crc(70, 1));
+  EXPECT_EQ(m.dirty_shards(), (std::set<uint32_t>{1}));
+  m.clear_dirty();
+  m.punch(120, 140);  // inside shard 1 and 2
+  EXPECT_EQ(m.dirty_shards(), (std::set<uint32_t>{1, 2}));
+  m.clear_dirty();
+  m.punch(200, 250);  // nothing mapped there: nothing changed
+  EXPECT_TRUE(m.dirty_shards().empty());
+
+  // A shard whose extent leaves its range, or overlaps one before, is refused.
+  auto decode = [](ExtentMap& into, uint32_t shard, uint32_t off, uint32_t len) {
+    BufferList bl;
+    Encoder e(bl);
+    auto st = e.begin_struct(1, 1);
+    e.u32(1);
+    e.u32(off);
+    e.u64(77);
+    e.u32(len);
+    for (uint32_t i = 0; i < len; ++i) e.u32(i);
+    e.end_struct(st);
+    std::string enc = bl.to_string();
+    Decoder d(enc);
+    into.decode_shard(shard, d);
+    return d.finish(true);
+  };
+  ExtentMap x;
+  EXPECT_FALSE(decode(x, 0, 60, 5).ok());  // past the shard's 64 blocks
+  ExtentMap y;
+  ASSERT_TRUE(decode(y, 0, 0, 64).ok());
+  ExtentMap z = y;
+  EXPECT_FALSE(decode(z, 0, 3, 1).ok());  // overlaps
+  EXPECT_TRUE(decode(y, 1, 0, 1).ok());
+}
+
 TEST(Allocator, AllocatesReleasesAndReportsNoSpace) {
   Allocator a(100);
   a.release(DevExtent{10, 90});
@@ -194,6 +255,33 @@ TEST(Onode, CorruptEncodingsAreErrorsNotCrashes) {
   Onode beyond = o;
   beyond.size = 4096;  // extents reach past the object's end
   EXPECT_FALSE(decode_from<Onode>(encode_to_buffer(beyond).to_string()).ok());
+
+  // A sharded onode lists its shards, ascending; its extents are read apart.
+  Onode big;
+  big.nid = 6;
+  big.size = 4 << 20;
+  big.sharded = true;
+  big.stored_shards = {0, 3, 15};
+  auto sb = decode_from<Onode>(encode_to_buffer(big).to_string());
+  ASSERT_TRUE(sb.ok());
+  EXPECT_TRUE(sb->sharded);
+  EXPECT_EQ(sb->stored_shards, big.stored_shards);
+  big.stored_shards = {3, 0};
+  EXPECT_FALSE(decode_from<Onode>(encode_to_buffer(big).to_string()).ok());
+
+  // Version 1 (before shards): the extent map inline, no form byte.
+  BufferList v1;
+  Encoder e(v1);
+  auto m = e.begin_struct(1, 1);
+  e.u64(5);
+  e.u64(3 * 4096);
+  e.put(o.xattrs);
+  e.put(o.extents);
+  e.end_struct(m);
+  auto old = decode_from<Onode>(v1.to_string());
+  ASSERT_TRUE(old.ok()) << old.status().to_string();
+  EXPECT_FALSE(old->sharded);
+  EXPECT_EQ(old->extents.lookup(1)->dev_block, 41u);
 }
 
 TEST(Superblock, RoundTripsAndRejectsDamage) {

@@ -82,7 +82,35 @@ Result<OnodeRef> BlockStoreImpl::load_onode(const std::string& key) {
   if (!rs.ok()) return error(Errc::kIo, "rocksdb get: " + rs.ToString());
   auto onode = decode_from<Onode>(std::string_view(value));
   if (!onode.ok()) return onode.status().with_context("onode");
+  if (onode->sharded) {
+    // The onode and its shards must come from one view of the database: a reader
+    // loads without the store's lock, and a commit may land between two Gets.
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    it->Seek(key);
+    if (!it->status().ok()) return error(Errc::kIo, "rocksdb seek: " + it->status().ToString());
+    if (!it->Valid() || it->key() != key) return OnodeRef();  // removed meanwhile
+    onode = decode_from<Onode>(it->value().ToStringView());
+    if (!onode.ok()) return onode.status().with_context("onode");
+    if (onode->sharded) CAIRN_RETURN_IF_ERROR(read_extent_shards(*it, *onode).with_context("onode"));
+  }
   return OnodeRef(std::make_shared<const Onode>(std::move(*onode)));
+}
+
+Status BlockStoreImpl::read_extent_shards(rocksdb::Iterator& it, Onode& o) {
+  std::string prefix = keys::shard_prefix(o.nid);
+  size_t i = 0;
+  for (it.Seek(prefix); it.Valid() && it.key().starts_with(prefix); it.Next(), ++i) {
+    uint32_t shard = keys::read_u32_be(it.key().ToStringView().substr(prefix.size()));
+    if (it.key().size() != prefix.size() + 4 || i >= o.stored_shards.size() || o.stored_shards[i] != shard)
+      return error(Errc::kCorrupt, "extent shard " + std::to_string(shard) + " not listed by its onode");
+    Decoder d(it.value().ToStringView());
+    o.extents.decode_shard(shard, d);
+    CAIRN_RETURN_IF_ERROR(d.finish(true).with_context("extent shard"));
+  }
+  if (!it.status().ok()) return error(Errc::kIo, "rocksdb iterate: " + it.status().ToString());
+  if (i != o.stored_shards.size()) return error(Errc::kCorrupt, "extent shard missing");
+  if (!o.extents_fit()) return error(Errc::kCorrupt, "extent beyond object size");
+  return ok_status();
 }
 
 Result<OnodeRef> BlockStoreImpl::committed_onode(const std::string& key) {

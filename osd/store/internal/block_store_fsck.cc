@@ -37,6 +37,8 @@ Result<FsckReport> BlockStoreImpl::run_fsck(bool deep) {
   std::lock_guard lock(mu_);  // the store is quiet (flushed); keep it so while we look
   r.collections = colls_committed_.size();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> shards(db_->NewIterator(rocksdb::ReadOptions()));
+  uint64_t listed_shards = 0;
   for (it->Seek(std::string(1, keys::kOnode)); it->Valid() && it->key()[0] == keys::kOnode; it->Next()) {
     auto onode = decode_from<Onode>(it->value().ToStringView());
     CollectionId cid;
@@ -45,6 +47,14 @@ Result<FsckReport> BlockStoreImpl::run_fsck(bool deep) {
       r.bad_onodes++;
       note(r, "undecodable onode");
       continue;
+    }
+    if (onode->sharded) {
+      listed_shards += onode->stored_shards.size();
+      if (Status st = read_extent_shards(*shards, *onode); !st.ok()) {
+        r.bad_onodes++;
+        note(r, oid.to_string() + ": " + st.to_string());
+        continue;
+      }
     }
     r.objects++;
     for (const auto& [lblock, e] : onode->extents.extents()) {
@@ -79,6 +89,14 @@ Result<FsckReport> BlockStoreImpl::run_fsck(bool deep) {
     }
   }
   if (!it->status().ok()) return error(Errc::kIo, "fsck iterate: " + it->status().ToString());
+  // Every shard key belongs to an onode that lists it (read above); any more are orphans.
+  uint64_t shard_keys = 0;
+  const std::string x(1, keys::kExtentShard);
+  for (shards->Seek(x); shards->Valid() && shards->key().starts_with(x); shards->Next()) ++shard_keys;
+  if (shard_keys > listed_shards) {
+    r.bad_onodes++;
+    note(r, std::to_string(shard_keys - listed_shards) + " extent shards belong to no object");
+  }
   for (uint64_t b = sb_.data_start_block; b < total; ++b) {
     if (bitmap_->test(b) && !mapped[b]) {
       r.leaked_blocks++;

@@ -159,7 +159,11 @@ class BlockStoreImpl final : public BlockStore {
   Result<OnodeRef> latest_onode(const std::string& key);
   // The onode after every committed transaction (nullptr: absent).
   Result<OnodeRef> committed_onode(const std::string& key);
+  // Reads an onode (and its extent shards) from RocksDB; any thread.
   Result<OnodeRef> load_onode(const std::string& key);
+  // Adds a sharded onode's extent map, read from `it` (positioned anywhere; one
+  // consistent view of the database), and checks it against the onode.
+  static Status read_extent_shards(rocksdb::Iterator& it, Onode& o);
   bool latest_collection(const CollectionId& cid) const;
   // Newest contents of a device block: deferred or in-flight data, else the device
   // (checked against `crc`).

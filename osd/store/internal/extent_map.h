@@ -5,12 +5,18 @@
 // [dev_block, dev_block + n); crcs[i] is the crc32c of logical block lblock + i.
 // Extents never overlap. Unmapped blocks are holes and read as zeros.
 //
+// Shards: a large object's map is stored in pieces of kShardBlocks logical blocks
+// each (an extent crossing a shard's edge is cut there when encoded and joined
+// again when decoded), so a small write re-encodes and rewrites only the shards it
+// changed: the map remembers which (dirty_shards) until clear_dirty().
+//
 // Thread-safety: a value, owned by its Onode (immutable once published).
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "common/encoding.h"
@@ -18,6 +24,9 @@
 namespace cairn::store {
 
 inline constexpr uint64_t kBlockSize = 4096;
+// Logical blocks per extent-map shard: 256 KiB of object, a 276-byte shard when
+// it is one extent, under 1.5 KiB when every block is an extent of its own.
+inline constexpr uint64_t kShardBlocks = 64;
 
 struct DevExtent {
   uint64_t block = 0;  // first device block
@@ -52,10 +61,25 @@ class ExtentMap {
   // Fails the decoder on overlapping, empty or overflowing extents.
   void decode(Decoder& d);
 
+  // The shards that hold a mapped block, ascending.
+  std::vector<uint32_t> shards() const;
+  // The part of the map inside `shard`'s blocks (possibly no extents).
+  void encode_shard(uint32_t shard, Encoder& e) const;
+  // Adds a shard's extents. Shards must come in ascending order; fails the
+  // decoder on an extent outside the shard or overlapping what is there.
+  void decode_shard(uint32_t shard, Decoder& d);
+  // Shards changed by punch, insert or set_crc since the last clear_dirty().
+  const std::set<uint32_t>& dirty_shards() const { return dirty_; }
+  void clear_dirty() { dirty_.clear(); }
+
  private:
   // Ensures no extent straddles `lblock` (splits the one that does).
   void split_at(uint64_t lblock);
+  void mark_dirty(uint64_t lblock, uint64_t count);
+  // insert() without marking: merges with the previous extent when contiguous.
+  void join(uint64_t lblock, uint64_t dev_block, std::vector<uint32_t> crcs);
   std::map<uint64_t, Extent> m_;  // key: first logical block
+  std::set<uint32_t> dirty_;
 };
 
 }  // namespace cairn::store

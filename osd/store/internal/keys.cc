@@ -51,7 +51,7 @@ uint64_t read_u64_be(std::string_view in) {
   for (size_t i = 0; i < 8 && i < in.size(); ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
   return v;
 }
-static uint32_t read_u32_be(std::string_view in) {
+uint32_t read_u32_be(std::string_view in) {
   uint32_t v = 0;
   for (size_t i = 0; i < 4 && i < in.size(); ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
   return v;
@@ -88,6 +88,16 @@ std::string omap_key(uint64_t nid, std::string_view user_key) {
 std::string omap_header_key(uint64_t nid) {
   std::string k(1, kOmapHeader);
   append_u64_be(k, nid);
+  return k;
+}
+std::string shard_prefix(uint64_t nid) {
+  std::string k(1, kExtentShard);
+  append_u64_be(k, nid);
+  return k;
+}
+std::string shard_key(uint64_t nid, uint32_t shard) {
+  std::string k = shard_prefix(nid);
+  append_u32_be(k, shard);
   return k;
 }
 std::string bitmap_key(uint64_t group) {

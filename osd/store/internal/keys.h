@@ -5,6 +5,7 @@
 //   'N'                              next onode id (u64 LE value)
 //   'C' coll                         a collection exists (empty value)
 //   'O' coll object                  onode (encoded Onode)
+//   'X' nid(8, BE) shard(4, BE)      one shard of a large object's extent map
 //   'M' nid(8, BE) user-key          omap entry
 //   'H' nid(8, BE)                   omap header
 //   'B' group(8, BE)                 allocation bitmap of one group of blocks
@@ -29,6 +30,7 @@ inline constexpr char kSuper = 'S';
 inline constexpr char kNextNid = 'N';
 inline constexpr char kColl = 'C';
 inline constexpr char kOnode = 'O';
+inline constexpr char kExtentShard = 'X';
 inline constexpr char kOmap = 'M';
 inline constexpr char kOmapHeader = 'H';
 inline constexpr char kBitmap = 'B';
@@ -37,6 +39,7 @@ inline constexpr char kDeferred = 'D';
 void append_u64_be(std::string& out, uint64_t v);
 void append_u32_be(std::string& out, uint32_t v);
 uint64_t read_u64_be(std::string_view in);
+uint32_t read_u32_be(std::string_view in);
 
 std::string coll_key(const CollectionId& cid);      // 'C' coll
 std::string onode_prefix(const CollectionId& cid);  // 'O' coll
@@ -44,6 +47,8 @@ std::string onode_key(const CollectionId& cid, const ObjectId& oid);
 std::string omap_prefix(uint64_t nid);  // 'M' nid
 std::string omap_key(uint64_t nid, std::string_view user_key);
 std::string omap_header_key(uint64_t nid);
+std::string shard_prefix(uint64_t nid);  // 'X' nid
+std::string shard_key(uint64_t nid, uint32_t shard);
 std::string bitmap_key(uint64_t group);
 std::string deferred_key(uint64_t seq);
 

@@ -203,6 +203,7 @@ Status TxnBuilder::apply_data(const Transaction::Op& op, const PrebuiltWrite* pr
 Status TxnBuilder::apply_remove(const std::string& key, Onode& o) {
   std::vector<DevExtent> freed = o.extents.punch(0, ~0ull);
   txn_->freed.insert(txn_->freed.end(), freed.begin(), freed.end());
+  for (uint32_t shard : o.stored_shards) txn_->batch.Delete(keys::shard_key(o.nid, shard));
   omap_.clear(o.nid);
   staged_[key] = nullptr;
   return ok_status();
@@ -339,10 +340,42 @@ Status TxnBuilder::apply(const Transaction::Op& op, const PrebuiltWrite* pre) {
   return error(Errc::kInvalid, "unknown transaction op");
 }
 
+void TxnBuilder::store_extents(Onode& o) {
+  rocksdb::WriteBatch& b = txn_->batch;
+  if (!Onode::wants_shards(o.size)) {
+    for (uint32_t shard : o.stored_shards) b.Delete(keys::shard_key(o.nid, shard));
+    o.stored_shards.clear();
+    o.sharded = false;
+  } else {
+    std::vector<uint32_t> now = o.extents.shards();
+    auto put = [&](uint32_t shard) {
+      BufferList bl;
+      Encoder e(bl);
+      o.extents.encode_shard(shard, e);
+      b.Put(keys::shard_key(o.nid, shard), bl.to_string());
+    };
+    if (!o.sharded) {
+      for (uint32_t shard : now) put(shard);  // it was inline (or is new): every shard
+    } else {
+      for (uint32_t shard : o.extents.dirty_shards()) {
+        if (std::binary_search(now.begin(), now.end(), shard)) {
+          put(shard);
+        } else if (std::binary_search(o.stored_shards.begin(), o.stored_shards.end(), shard)) {
+          b.Delete(keys::shard_key(o.nid, shard));
+        }
+      }
+    }
+    o.stored_shards = std::move(now);
+    o.sharded = true;
+  }
+  o.extents.clear_dirty();
+}
+
 std::unique_ptr<PreparedTxn> TxnBuilder::finish() {
   rocksdb::WriteBatch& b = txn_->batch;
   for (const auto& [key, onode] : staged_) {
     if (onode) {
+      store_extents(*onode);
       b.Put(key, encode_to_buffer(*onode).to_string());
     } else {
       b.Delete(key);

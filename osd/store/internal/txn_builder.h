@@ -61,6 +61,9 @@ class TxnBuilder {
   Status write_deferred(Onode& o, uint64_t b0, const BufferPtr& buf, const std::vector<uint32_t>& crcs);
   Status write_new(Onode& o, uint64_t b0, const BufferPtr& buf, const std::vector<uint32_t>& crcs);
   void zero_range(Onode& o, uint64_t off, uint64_t len, Status& st);
+  // Puts the extent map where the onode's size says (inline or in shards, only the
+  // changed ones) into the batch, and records the stored form in `o`.
+  void store_extents(Onode& o);
 
   BlockStoreImpl& s_;
   std::unique_ptr<PreparedTxn> txn_;
