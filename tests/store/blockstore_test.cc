@@ -490,7 +490,7 @@ TEST_F(BlockStoreTest, ShardedExtentMapsSurviveEveryChangeOfForm) {
     off = std::min<uint64_t>(off, (4 << 20) - patch.size());
     put("big", off, patch);  // deferred and fresh-block writes, across shard edges
   }
-  put("grows", 0, pattern(100000, 'g'));  // inline ...
+  put("grows", 0, pattern(100000, 'g'));     // inline ...
   put("grows", 300000, pattern(5000, 'h'));  // ... sharded, a hole between
   {
     Transaction t;
@@ -555,6 +555,39 @@ TEST_F(BlockStoreTest, ShardedExtentMapsSurviveEveryChangeOfForm) {
   check(c_, "grows", model["grows"]);
   auto bad = store_->read(c_, oid("last"), 0, 0);
   EXPECT_EQ(bad.code(), Errc::kCorrupt) << bad.status().to_string();
+}
+
+// 'D' records normally ride in a later group's batch; when writes stop, the
+// store deletes them itself after a short quiet spell, and the blocks they
+// named (freed meanwhile, so held) become free again. A clean unmount leaves
+// no record behind.
+TEST_F(BlockStoreTest, AQuietStoreRetiresDeferredRecordsAndFreesTheirBlocks) {
+  opts_.prepare_ahead_bytes = 0;  // free space moves only with our writes
+  format(32ull << 20);
+  auto available = [&] { return store_->statfs()->available; };
+  const uint64_t before = available();
+  ASSERT_TRUE(write(oid("d"), 0, pattern(64 * 1024, 'd')).ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(write(oid("d"), static_cast<uint64_t>(i) * 4096, "patch").ok());
+  Transaction t;
+  t.remove(c_, oid("d"));
+  ASSERT_TRUE(apply(std::move(t)).ok());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (available() != before && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(available(), before) << "blocks named by deferred records were never freed";
+  EXPECT_GE(store_->stats().deferred_writes, 10u);  // the patches did go the deferred way
+  // More overwrites, then an unmount straight away: no record survives it.
+  ASSERT_TRUE(write(oid("e"), 0, pattern(64 * 1024, 'e')).ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(write(oid("e"), static_cast<uint64_t>(i) * 4096, "patch").ok());
+  store_.reset();
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.path() + "/db", &db).ok());
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  int records = 0;
+  for (it->Seek("D"); it->Valid() && it->key().starts_with("D"); it->Next()) ++records;
+  it.reset();
+  delete db;
+  EXPECT_EQ(records, 0);
 }
 
 TEST_F(BlockStoreTest, MkfsRefusesFormattedAndMountChecksIdentity) {

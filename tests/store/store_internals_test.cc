@@ -74,7 +74,7 @@ TEST(ExtentMap, ShardsRoundTripAndOnlyChangedOnesAreDirty) {
   ExtentMap m;
   std::vector<uint32_t> crcs(150);
   for (size_t i = 0; i < crcs.size(); ++i) crcs[i] = static_cast<uint32_t>(i * 7);
-  m.insert(10, 1000, crcs);  // blocks 10..159: shards 0, 1 and 2
+  m.insert(10, 1000, crcs);     // blocks 10..159: shards 0, 1 and 2
   m.insert(300, 5000, {9, 8});  // shard 4
   EXPECT_EQ(m.shards(), (std::vector<uint32_t>{0, 1, 2, 4}));
   EXPECT_EQ(m.dirty_shards(), (std::set<uint32_t>{0, 1, 2, 4}));

@@ -69,6 +69,15 @@ std::unique_ptr<CommitGroup> BlockStoreImpl::take_group(bool block) {
   return g;
 }
 
+std::unique_ptr<CommitGroup> BlockStoreImpl::take_group_within(std::chrono::milliseconds within) {
+  std::unique_lock lock(mu_);
+  work_cv_.wait_for(lock, within, [&] { return stopping_ || !queue_.empty(); });
+  if (queue_.empty()) return nullptr;
+  auto g = std::make_unique<CommitGroup>();
+  fill_group_locked(*g);
+  return g;
+}
+
 void BlockStoreImpl::fill_group_locked(CommitGroup& g) {
   while (!queue_.empty() && g.txns.size() < opts_.max_group_txns) {
     for (const DataWrite& w : queue_.front()->writes) g.bytes += w.count * kBlockSize;
@@ -79,23 +88,27 @@ void BlockStoreImpl::fill_group_locked(CommitGroup& g) {
 
 void BlockStoreImpl::commit_loop() {
   std::unique_ptr<CommitGroup> cur;
+  bool retire_failed = false;  // the store has failed: no further tries
   for (;;) {
+    if (!cur && !retire_failed && (deferred_flight_ || !applied_.empty() || !flushed_.empty())) {
+      // Applied 'D' records wait for a group's batch to carry their deletion. If
+      // none comes soon, delete them now, so they do not pile up (and so a clean
+      // shutdown leaves none behind).
+      cur = take_group_within(kIdleBeforeRetire);
+      if (!cur) {
+        Status st = retire_deferred_records();
+        if (!st.ok()) {
+          fail_store(st);
+          retire_failed = true;
+        }
+        continue;
+      }
+    }
     if (!cur) cur = take_group(true);
     if (!cur) break;  // stopping and drained
     std::unique_ptr<CommitGroup> next;
     commit_group(std::move(cur), next);
     cur = std::move(next);
-    bool idle;
-    {
-      std::lock_guard lock(mu_);
-      idle = queue_.empty();
-    }
-    // Nothing else will carry the deletion of applied 'D' records: do it now so
-    // they do not pile up (and so a clean shutdown leaves none behind).
-    if (!cur && idle) {
-      Status st = retire_deferred_records();
-      if (!st.ok()) fail_store(st);
-    }
   }
   // The ring's callbacks point into the flight: wait for it even on a failed store.
   Status st = finish_deferred();

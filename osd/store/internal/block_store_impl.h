@@ -85,6 +85,12 @@ struct CommitGroup {
 // share_wal_flush: a group is held (its metadata commit waits for the next
 // group's data) only when that data is at most this much, so the wait is short.
 inline constexpr uint64_t kHoldMaxBytes = 1ull << 20;
+// Deferred writes' 'D' records ride in a later group's batch; the commit thread
+// deletes them with a flush and a synced write of its own only once no
+// transaction has arrived for this long (writers that queue their next
+// transaction from another thread leave the queue empty for a moment after
+// every group: retiring then cost two device round trips per group).
+inline constexpr std::chrono::milliseconds kIdleBeforeRetire{20};
 // A commit group's contiguous data writes go as one writev of at most this much
 // (a block request the kernel need not split much) and this many buffers.
 inline constexpr uint64_t kMaxRunBytes = 1ull << 20;
@@ -192,7 +198,10 @@ class BlockStoreImpl final : public BlockStore {
     std::vector<uint64_t> blocks;
   };
   void commit_loop();
+  // A group of queued transactions: waits for one when `block`, or up to
+  // `within` (nullptr when none came, or when stopping).
   std::unique_ptr<CommitGroup> take_group(bool block);
+  std::unique_ptr<CommitGroup> take_group_within(std::chrono::milliseconds within);
   void top_up(CommitGroup& g);
   void fill_group_locked(CommitGroup& g);  // mu_ held: moves queued txns in, within the group limits
   void commit_group(std::unique_ptr<CommitGroup> g, std::unique_ptr<CommitGroup>& next);

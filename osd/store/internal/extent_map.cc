@@ -129,7 +129,8 @@ void ExtentMap::decode_shard(uint32_t shard, Decoder& d) {
     for (auto& c : crcs) c = d.u32();
     if (d.failed()) break;
     uint64_t len = crcs.size();
-    if (len == 0 || lblock < next_free || lblock + len > begin + kShardBlocks || dev_block + len < dev_block) {
+    if (len == 0 || lblock < next_free || lblock + len > begin + kShardBlocks ||
+        dev_block + len < dev_block) {
       d.fail("extent map shard: empty, overlapping or out-of-shard extent");
       break;
     }
