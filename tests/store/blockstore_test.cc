@@ -5,10 +5,13 @@
 #include <malloc.h>
 #include <rocksdb/db.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <optional>
 #include <string>
@@ -588,6 +591,66 @@ TEST_F(BlockStoreTest, AQuietStoreRetiresDeferredRecordsAndFreesTheirBlocks) {
   it.reset();
   delete db;
   EXPECT_EQ(records, 0);
+}
+
+// A 'D' record may be deleted only once a flush has made its in-place write
+// durable. The power cut comes in the group that would delete it too early:
+// overwrite one (its in-place write completes while the next commits), overwrite
+// two, then a third group stops before its WAL flush, with every device write no
+// flush covered garbled. Both acknowledged overwrites must read back (their
+// records replay at mount). The child process is the one that loses power.
+TEST_F(BlockStoreTest, ADeferredRecordOutlivesItsInPlaceWriteUntilAFlush) {
+  opts_.wal_spare_bytes = 256 << 10;  // a crash point between the WAL's pages and its flush
+  opts_.deferred_retire_batch = 1;    // records are deleted as soon as the store may
+  opts_.prepare_ahead_bytes = 0;
+  format(32ull << 20);
+  std::string data = pattern(64 * 1024, 'a');
+  ASSERT_TRUE(write(oid("a"), 0, data).ok());
+  store_.reset();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    BlockStoreOptions o = opts_;
+    o.test_track_unflushed = true;
+    std::atomic<BlockStore*> armed{nullptr};
+    o.crash_hook = [&](CrashPoint p) {
+      BlockStore* s = armed.load();
+      if (!s || p != CrashPoint::kBeforeWalFlush) return;
+      _exit(s->simulate_power_loss().ok() ? 0 : 5);
+    };
+    auto s = BlockStore::open(o);
+    if (!s.ok()) _exit(2);
+    auto apply_now = [&](Transaction t) { return apply_transaction(**s, c_, std::move(t)).ok(); };
+    Transaction t1;
+    t1.write(c_, oid("a"), 0, bl(std::string(4096, 'X')));
+    if (!apply_now(std::move(t1))) _exit(3);
+    // The second overwrite's callback fires before its group submits its own
+    // in-place write (and so completes the first's): the third is queued from
+    // there, with no idle gap in which the store would flush and retire.
+    std::promise<void> third_done;
+    Transaction t2;
+    t2.write(c_, oid("a"), 4096, bl(std::string(4096, 'Y')));
+    (*s)->queue_transaction(c_, std::move(t2), [&](Status st) {
+      if (!st.ok()) _exit(3);
+      armed = s->get();
+      Transaction t3;
+      t3.setattrs(c_, oid("a"), {{"k", bl("v")}});
+      (*s)->queue_transaction(c_, std::move(t3), [&](Status) { third_done.set_value(); });
+    });
+    third_done.get_future().wait();
+    _exit(4);  // the third group never reached its WAL flush
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  data.replace(0, 4096, std::string(4096, 'X'));
+  data.replace(4096, 4096, std::string(4096, 'Y'));
+  mount();
+  auto r = store_->read(c_, oid("a"), 0, 0);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_TRUE(r->to_string() == data);
+  expect_fsck_clean();
 }
 
 TEST_F(BlockStoreTest, MkfsRefusesFormattedAndMountChecksIdentity) {
