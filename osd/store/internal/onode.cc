@@ -25,6 +25,7 @@ void Onode::decode(Decoder& d) {
   d.get(xattrs);
   sharded = s.version >= 2 && d.boolean();
   stored_shards.clear();
+  extents = ExtentMap();
   if (sharded) {
     d.get(stored_shards);
     if (!std::is_sorted(stored_shards.begin(), stored_shards.end()) ||
