@@ -84,7 +84,9 @@ OsdDaemon::OsdDaemon(asio::io_context& front, OsdOptions opts)
           metrics_.counter("cairn_osd_store_data_cache_hits_total",
                            "4 KiB blocks of client reads served from the data cache (osd_store_data_cache)"),
           metrics_.counter("cairn_osd_store_data_cache_misses_total",
-                           "4 KiB blocks of client reads not in the data cache, read from the device")} {}
+                           "4 KiB blocks of client reads not in the data cache, read from the device"),
+          metrics_.counter("cairn_osd_store_kv_bytes_total",
+                           "Bytes of RocksDB batches the store committed (its WAL payload)")} {}
 
 OsdDaemon::~OsdDaemon() { stop(); }
 
@@ -621,6 +623,7 @@ void OsdDaemon::stats_tick() {
   sc.plain_wals.advance_to(ss.plain_wals);
   sc.data_cache_hits.advance_to(ss.data_cache_hits);
   sc.data_cache_misses.advance_to(ss.data_cache_misses);
+  sc.kv_bytes.advance_to(ss.kv_bytes);
   if (messenger_) {
     m_client_bytes_.set(static_cast<int64_t>(messenger_->client_bytes_held()));
     m_client_waits_.set(static_cast<int64_t>(messenger_->client_throttle_waits()));

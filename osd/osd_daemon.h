@@ -159,6 +159,7 @@ class OsdDaemon {
     Counter& plain_wals;
     Counter& data_cache_hits;
     Counter& data_cache_misses;
+    Counter& kv_bytes;
   };
   StoreCounters m_store_;
   std::unique_ptr<store::BlockStore> store_;

@@ -63,6 +63,7 @@ Sample store_writes(BlockStore& s, const char* name, uint32_t qd, double seconds
   std::mutex mu;
   std::condition_variable cv;
   uint64_t inflight = 0, done = 0, failed = 0;
+  const uint64_t kv0 = s.stats().kv_bytes;
   Meter m;
   uint64_t i = 0;
   for (; i < max_ops && m.elapsed() < seconds; ++i) {
@@ -81,7 +82,11 @@ Sample store_writes(BlockStore& s, const char* name, uint32_t qd, double seconds
   }
   (void)s.flush();
   if (failed) std::fprintf(stderr, "%s: %llu transactions failed\n", name, (unsigned long long)failed);
-  return m.finish(name, done, done * bytes_per_op);
+  Sample out = m.finish(name, done, done * bytes_per_op);
+  if (done > 0)
+    std::printf("store   (%s: %.0f bytes of RocksDB batches per transaction)\n", name,
+                double(s.stats().kv_bytes - kv0) / double(done));
+  return out;
 }
 
 // `threads` readers (store reads are synchronous: threads stand in for queue depth).

@@ -124,6 +124,7 @@ struct BlockStoreStats {
   uint64_t data_cache_hits = 0;    // blocks read_async served from the data cache
   uint64_t data_cache_misses = 0;  // read_async lookups there that missed (the device read follows)
   uint64_t hole_writes = 0;  // with share_wal_flush: data writes into blocks the file had not written yet
+  uint64_t kv_bytes = 0;     // bytes of RocksDB batches committed (the WAL's payload, deferred data included)
 };
 
 struct FsckReport {

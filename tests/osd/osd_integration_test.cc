@@ -27,6 +27,16 @@ using client::Cluster;
 using client::IoCtx;
 
 // A payload that names itself: any mix-up between objects or versions shows.
+std::string read_file(const std::string& path) {
+  std::string out;
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return out;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
 BufferList payload(const std::string& name, uint64_t version, size_t size) {
   std::string s(size, '\0');
   uint64_t x = std::hash<std::string>()(name) ^ (version * 0x9e3779b97f4a7c15ull);
@@ -430,6 +440,38 @@ TEST_F(OsdTest, KillReplicaDuringWritesLosesNothingAndItRejoins) {
     EXPECT_TRUE(r->to_string() == payload(name, vs.first, vs.second).to_string())
         << name << " does not hold acknowledged version " << vs.first;
   }
+  expect_replicas_agree();
+}
+
+// Ceph's "wrongly marked me down": the map marks a running OSD down (an operator,
+// or failure reports that raced a recovery); the OSD sees itself down, boots
+// again, comes back up in a later epoch, and the cluster heals and serves.
+TEST_F(OsdTest, AnOsdMarkedDownWhileRunningBootsAgain) {
+  ASSERT_TRUE(cluster_->wait_clean(std::chrono::seconds(120)));
+  auto up_from = [&](int osd) -> int64_t {  // 0 while down, -1 when unknown
+    auto d = nlohmann::json::parse(cluster_->mons.cli({"osd", "dump"}, true, 10).out, nullptr, false);
+    if (d.is_discarded()) return -1;
+    for (const auto& o : d["osds"])
+      if (o.value("osd", -1) == osd) return o.value("up", false) ? o.value("up_from", int64_t{0}) : 0;
+    return -1;
+  };
+  const int64_t before = up_from(2);
+  ASSERT_GT(before, 0);
+  ASSERT_TRUE(cluster_->cli_ok({"osd", "down", "2"}).ok());
+  int64_t after = before;
+  for (int i = 0; i < 200 && after <= before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    after = up_from(2);
+  }
+  EXPECT_GT(after, before) << "osd.2 never came back up";
+  EXPECT_TRUE(cluster_->osd_running(2));
+  std::string log = read_file(cluster_->osd_log(2));
+  EXPECT_NE(log.find("booting again"), std::string::npos);
+  ASSERT_TRUE(cluster_->wait_clean(std::chrono::seconds(120)));
+  ASSERT_TRUE(io_->write_full("after-down", payload("after-down", 1, 5000)).ok());
+  auto r = io_->read("after-down", 0, 0);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_TRUE(r->to_string() == payload("after-down", 1, 5000).to_string());
   expect_replicas_agree();
 }
 

@@ -486,6 +486,16 @@ TEST_F(BlockStoreTest, ShardedExtentMapsSurviveEveryChangeOfForm) {
     EXPECT_TRUE(r->to_string() == want) << name;
   };
   put("big", 0, pattern(4 << 20, 'b'));  // 16 shards
+  {
+    // A 4 KiB overwrite of a 4 MiB object commits its block, the onode and one
+    // ~280-byte shard, not the object's whole 4 KiB map.
+    const uint64_t kv0 = store_->stats().kv_bytes;
+    for (int i = 0; i < 8; ++i)
+      put("big", static_cast<uint64_t>(i) * 300000 / 4096 * 4096, pattern(4096, 'o'));
+    const uint64_t per = (store_->stats().kv_bytes - kv0) / 8;
+    EXPECT_GT(per, 4096u);
+    EXPECT_LT(per, 5200u) << "bytes committed per 4 KiB overwrite";
+  }
   SeededRandom r(11);
   for (int i = 0; i < 60; ++i) {
     uint64_t off = r.uniform(4 << 20);

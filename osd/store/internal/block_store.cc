@@ -175,6 +175,7 @@ BlockStoreStats BlockStoreImpl::stats() {
   s.shared_flushes = shared_flushes_.load();
   s.data_write_requests = data_write_requests_.load();
   s.hole_writes = hole_writes_.load();
+  s.kv_bytes = kv_bytes_.load();
   if (data_cache_) {
     s.data_cache_hits = data_cache_->hits();
     s.data_cache_misses = data_cache_->misses();

@@ -411,6 +411,7 @@ Status BlockStoreImpl::commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& grou
   });
   if (wal_fs_) WalSpareFileSystem::clear_before_flush();
   if (!st.ok()) return st;  // the store fails: the records stay in RocksDB
+  for (const rocksdb::WriteBatch* b : batches) kv_bytes_ += b->GetDataSize();
   deleted = std::move(deleting);
   applied_now_flushed();
   return ok_status();
@@ -509,6 +510,7 @@ Status BlockStoreImpl::retire_deferred_records() {
   std::vector<AppliedDeferred> deleted = delete_flushed(del);
   rocksdb::Status rs = write_as_one(*db_, {&del});
   if (!rs.ok()) return error(Errc::kIo, "rocksdb write: " + rs.ToString());
+  kv_bytes_ += del.GetDataSize();
   release_held(deleted);
   return ok_status();
 }

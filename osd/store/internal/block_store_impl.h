@@ -329,6 +329,7 @@ class BlockStoreImpl final : public BlockStore {
   std::atomic<uint64_t> shared_flushes_{0};
   std::atomic<uint64_t> data_write_requests_{0};
   std::atomic<uint64_t> hole_writes_{0};
+  std::atomic<uint64_t> kv_bytes_{0};
 };
 
 }  // namespace cairn::store
