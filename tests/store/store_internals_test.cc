@@ -77,6 +77,7 @@ TEST(ExtentMap, ShardsRoundTripAndOnlyChangedOnesAreDirty) {
   m.insert(10, 1000, crcs);     // blocks 10..159: shards 0, 1 and 2
   m.insert(300, 5000, {9, 8});  // shard 4
   EXPECT_EQ(m.shards(), (std::vector<uint32_t>{0, 1, 2, 4}));
+  for (uint32_t sh = 0; sh < 6; ++sh) EXPECT_EQ(m.maps_any_in_shard(sh), sh != 3 && sh != 5) << sh;
   EXPECT_EQ(m.dirty_shards(), (std::set<uint32_t>{0, 1, 2, 4}));
   ExtentMap back;
   for (uint32_t s : m.shards()) {

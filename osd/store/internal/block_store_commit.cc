@@ -60,18 +60,14 @@ rocksdb::Status write_as_one(rocksdb::DB& db, const std::vector<rocksdb::WriteBa
 
 }  // namespace
 
-std::unique_ptr<CommitGroup> BlockStoreImpl::take_group(bool block) {
+std::unique_ptr<CommitGroup> BlockStoreImpl::take_group(std::optional<std::chrono::milliseconds> wait) {
   std::unique_lock lock(mu_);
-  if (block) work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-  if (queue_.empty()) return nullptr;
-  auto g = std::make_unique<CommitGroup>();
-  fill_group_locked(*g);
-  return g;
-}
-
-std::unique_ptr<CommitGroup> BlockStoreImpl::take_group_within(std::chrono::milliseconds within) {
-  std::unique_lock lock(mu_);
-  work_cv_.wait_for(lock, within, [&] { return stopping_ || !queue_.empty(); });
+  auto ready = [&] { return stopping_ || !queue_.empty(); };
+  if (!wait) {
+    work_cv_.wait(lock, ready);
+  } else if (wait->count() > 0) {
+    work_cv_.wait_for(lock, *wait, ready);
+  }
   if (queue_.empty()) return nullptr;
   auto g = std::make_unique<CommitGroup>();
   fill_group_locked(*g);
@@ -94,7 +90,7 @@ void BlockStoreImpl::commit_loop() {
       // Applied 'D' records wait for a group's batch to carry their deletion. If
       // none comes soon, delete them now, so they do not pile up (and so a clean
       // shutdown leaves none behind).
-      cur = take_group_within(kIdleBeforeRetire);
+      cur = take_group(kIdleBeforeRetire);
       if (!cur) {
         Status st = retire_deferred_records();
         if (!st.ok()) {
@@ -104,7 +100,7 @@ void BlockStoreImpl::commit_loop() {
         continue;
       }
     }
-    if (!cur) cur = take_group(true);
+    if (!cur) cur = take_group(std::nullopt);
     if (!cur) break;  // stopping and drained
     std::unique_ptr<CommitGroup> next;
     commit_group(std::move(cur), next);
@@ -186,7 +182,7 @@ void BlockStoreImpl::commit_group(std::unique_ptr<CommitGroup> owned, std::uniqu
   wait_g();
   if (st.ok()) st = data_st;
   if (st.ok()) crash_point(CrashPoint::kAfterDataFlush);
-  if (st.ok() && (next = take_group(false))) {
+  if (st.ok() && (next = take_group(std::chrono::milliseconds(0)))) {
     // More is queued: hold this group's metadata back so its WAL sync flushes the
     // next group's data, when that data is small enough to wait for (and there is
     // some: holding for a group of metadata and in-place writes only delays us).

@@ -198,10 +198,9 @@ class BlockStoreImpl final : public BlockStore {
     std::vector<uint64_t> blocks;
   };
   void commit_loop();
-  // A group of queued transactions: waits for one when `block`, or up to
-  // `within` (nullptr when none came, or when stopping).
-  std::unique_ptr<CommitGroup> take_group(bool block);
-  std::unique_ptr<CommitGroup> take_group_within(std::chrono::milliseconds within);
+  // A group of queued transactions, waiting up to `wait` for one (nullopt: until
+  // one comes or the store stops; 0: not at all). nullptr when none came.
+  std::unique_ptr<CommitGroup> take_group(std::optional<std::chrono::milliseconds> wait);
   void top_up(CommitGroup& g);
   void fill_group_locked(CommitGroup& g);  // mu_ held: moves queued txns in, within the group limits
   void commit_group(std::unique_ptr<CommitGroup> g, std::unique_ptr<CommitGroup>& next);

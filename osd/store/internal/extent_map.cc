@@ -94,6 +94,14 @@ std::vector<uint32_t> ExtentMap::shards() const {
   return out;
 }
 
+bool ExtentMap::maps_any_in_shard(uint32_t shard) const {
+  uint64_t begin = uint64_t{shard} * kShardBlocks, end = begin + kShardBlocks;
+  auto it = m_.lower_bound(end);  // the first extent starting at or past the shard's end
+  if (it == m_.begin()) return false;
+  --it;  // the last extent starting before it: it reaches into the shard, or none does
+  return it->first + it->second.crcs.size() > begin;
+}
+
 // Shard encoding (versioned struct): u32 count, then per extent piece:
 // u32 offset of its first block within the shard | u64 dev_block | vector<u32> crcs.
 void ExtentMap::encode_shard(uint32_t shard, Encoder& e) const {

@@ -63,6 +63,7 @@ class ExtentMap {
 
   // The shards that hold a mapped block, ascending.
   std::vector<uint32_t> shards() const;
+  bool maps_any_in_shard(uint32_t shard) const;
   // The part of the map inside `shard`'s blocks (possibly no extents).
   void encode_shard(uint32_t shard, Encoder& e) const;
   // Adds a shard's extents. Shards must come in ascending order; fails the

@@ -347,7 +347,6 @@ void TxnBuilder::store_extents(Onode& o) {
     o.stored_shards.clear();
     o.sharded = false;
   } else {
-    std::vector<uint32_t> now = o.extents.shards();
     auto put = [&](uint32_t shard) {
       BufferList bl;
       Encoder e(bl);
@@ -355,17 +354,24 @@ void TxnBuilder::store_extents(Onode& o) {
       b.Put(keys::shard_key(o.nid, shard), bl.to_string());
     };
     if (!o.sharded) {
-      for (uint32_t shard : now) put(shard);  // it was inline (or is new): every shard
+      // It was inline (or is new): every shard, found by one walk of the map.
+      o.stored_shards = o.extents.shards();
+      for (uint32_t shard : o.stored_shards) put(shard);
     } else {
+      // Only the shards this transaction changed: no walk of a large map per write.
+      std::vector<uint32_t>& stored = o.stored_shards;
       for (uint32_t shard : o.extents.dirty_shards()) {
-        if (std::binary_search(now.begin(), now.end(), shard)) {
+        auto at = std::lower_bound(stored.begin(), stored.end(), shard);
+        bool listed = at != stored.end() && *at == shard;
+        if (o.extents.maps_any_in_shard(shard)) {
           put(shard);
-        } else if (std::binary_search(o.stored_shards.begin(), o.stored_shards.end(), shard)) {
+          if (!listed) stored.insert(at, shard);
+        } else if (listed) {
           b.Delete(keys::shard_key(o.nid, shard));
+          stored.erase(at);
         }
       }
     }
-    o.stored_shards = std::move(now);
     o.sharded = true;
   }
   o.extents.clear_dirty();
