@@ -86,7 +86,11 @@ OsdDaemon::OsdDaemon(asio::io_context& front, OsdOptions opts)
           metrics_.counter("cairn_osd_store_data_cache_misses_total",
                            "4 KiB blocks of client reads not in the data cache, read from the device"),
           metrics_.counter("cairn_osd_store_kv_bytes_total",
-                           "Bytes of RocksDB batches the store committed (its WAL payload)")} {}
+                           "Bytes of RocksDB batches the store committed (its WAL payload)"),
+          metrics_.counter("cairn_osd_store_device_flushes_total",
+                           "Flushes (fdatasync) of the store's data device by its commit thread"),
+          metrics_.counter("cairn_osd_store_deferred_retired_total",
+                           "Deferred-write records deleted once their in-place writes were flushed")} {}
 
 OsdDaemon::~OsdDaemon() { stop(); }
 
@@ -624,6 +628,8 @@ void OsdDaemon::stats_tick() {
   sc.data_cache_hits.advance_to(ss.data_cache_hits);
   sc.data_cache_misses.advance_to(ss.data_cache_misses);
   sc.kv_bytes.advance_to(ss.kv_bytes);
+  sc.device_flushes.advance_to(ss.device_flushes);
+  sc.deferred_retired.advance_to(ss.deferred_retired);
   if (messenger_) {
     m_client_bytes_.set(static_cast<int64_t>(messenger_->client_bytes_held()));
     m_client_waits_.set(static_cast<int64_t>(messenger_->client_throttle_waits()));

@@ -160,6 +160,8 @@ class OsdDaemon {
     Counter& data_cache_hits;
     Counter& data_cache_misses;
     Counter& kv_bytes;
+    Counter& device_flushes;
+    Counter& deferred_retired;
   };
   StoreCounters m_store_;
   std::unique_ptr<store::BlockStore> store_;

@@ -125,6 +125,8 @@ struct BlockStoreStats {
   uint64_t data_cache_misses = 0;  // read_async lookups there that missed (the device read follows)
   uint64_t hole_writes = 0;  // with share_wal_flush: data writes into blocks the file had not written yet
   uint64_t kv_bytes = 0;     // bytes of RocksDB batches committed (the WAL's payload, deferred data included)
+  uint64_t device_flushes = 0;    // fdatasync of the data device by the commit thread (not the WAL's)
+  uint64_t deferred_retired = 0;  // 'D' records deleted once their in-place writes were flushed
 };
 
 struct FsckReport {

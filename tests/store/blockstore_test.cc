@@ -663,6 +663,53 @@ TEST_F(BlockStoreTest, ADeferredRecordOutlivesItsInPlaceWriteUntilAFlush) {
   expect_fsck_clean();
 }
 
+// Without share_wal_flush (a raw device, or RocksDB on another file system) the
+// WAL's sync flushes nothing of the data device, so it must not count as the
+// flush that lets a 'D' record go: only a flush of the device itself does. A
+// chain of groups with no idle gap (the idle path flushes the device anyway):
+// two overwrites, then metadata-only groups whose batches may delete records.
+TEST_F(BlockStoreTest, WithoutASharedFlushOnlyADeviceFlushRetiresDeferredRecords) {
+  opts_.share_wal_flush = false;
+  opts_.deferred_retire_batch = 1;
+  opts_.prepare_ahead_bytes = 0;
+  format(32ull << 20);
+  ASSERT_TRUE(write(oid("a"), 0, pattern(64 * 1024, 'a')).ok());
+  store_.reset();
+  mount();  // no data written since this mount: no device flush is due
+  const BlockStoreStats before = store_->stats();
+  constexpr int kGroups = 8;
+  std::promise<BlockStoreStats> last;
+  std::function<void(int)> queue = [&](int i) {
+    Transaction t;
+    if (i < 2) {
+      t.write(c_, oid("a"), i * 4096, bl(std::string(4096, static_cast<char>('X' + i))));
+    } else {
+      t.setattrs(c_, oid("a"), {{"k", bl(std::to_string(i))}});
+    }
+    store_->queue_transaction(c_, std::move(t), [&, i](Status st) {
+      EXPECT_TRUE(st.ok()) << st.to_string();
+      if (i + 1 < kGroups) {
+        queue(i + 1);
+      } else {
+        last.set_value(store_->stats());  // before any idle retirement
+      }
+    });
+  };
+  queue(0);
+  const BlockStoreStats after = last.get_future().get();
+  const uint64_t retired = after.deferred_retired - before.deferred_retired;
+  const uint64_t flushes = after.device_flushes - before.device_flushes;
+  EXPECT_GT(retired, 0u) << "records are retired while groups keep coming";
+  EXPECT_GT(flushes, 0u) << retired << " records retired with no flush of the device";
+  std::string want = pattern(64 * 1024, 'a');
+  want.replace(0, 4096, std::string(4096, 'X'));
+  want.replace(4096, 4096, std::string(4096, 'Y'));
+  auto r = store_->read(c_, oid("a"), 0, 0);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_TRUE(r->to_string() == want);
+  expect_fsck_clean();
+}
+
 TEST_F(BlockStoreTest, MkfsRefusesFormattedAndMountChecksIdentity) {
   format(16ull << 20);
   store_.reset();

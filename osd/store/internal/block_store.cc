@@ -176,6 +176,8 @@ BlockStoreStats BlockStoreImpl::stats() {
   s.data_write_requests = data_write_requests_.load();
   s.hole_writes = hole_writes_.load();
   s.kv_bytes = kv_bytes_.load();
+  s.device_flushes = device_flushes_.load();
+  s.deferred_retired = deferred_retired_.load();
   if (data_cache_) {
     s.data_cache_hits = data_cache_->hits();
     s.data_cache_misses = data_cache_->misses();

@@ -343,9 +343,14 @@ Status BlockStoreImpl::wait_data(CommitGroup& g) {
 
 Status BlockStoreImpl::device_flush() {
   if (!device_dirty_) return ok_status();
+  return flush_device_now();
+}
+
+Status BlockStoreImpl::flush_device_now() {
   // On this thread, not through the ring: an io_uring fsync always runs on an io-wq
   // worker, two thread switches more per commit group.
   CAIRN_RETURN_IF_ERROR(dev_->flush_now());
+  device_flushes_++;
   device_dirty_ = false;
   applied_now_flushed();
   return ok_status();
@@ -356,15 +361,23 @@ void BlockStoreImpl::applied_now_flushed() {
   applied_.clear();
 }
 
-size_t BlockStoreImpl::flushed_records() const {
+namespace {
+template <class Applied>
+size_t records(const std::vector<Applied>& v) {
   size_t n = 0;
-  for (const AppliedDeferred& a : flushed_) n += a.seqs.size();
+  for (const auto& a : v) n += a.seqs.size();
   return n;
 }
+}  // namespace
+
+size_t BlockStoreImpl::flushed_records() const { return records(flushed_); }
+size_t BlockStoreImpl::applied_records() const { return records(applied_); }
 
 std::vector<BlockStoreImpl::AppliedDeferred> BlockStoreImpl::delete_flushed(rocksdb::WriteBatch& del) {
-  for (const AppliedDeferred& a : flushed_)
+  for (const AppliedDeferred& a : flushed_) {
     for (uint64_t seq : a.seqs) del.Delete(keys::deferred_key(seq));
+    deferred_retired_ += a.seqs.size();
+  }
   return std::exchange(flushed_, {});
 }
 
@@ -384,32 +397,37 @@ Status BlockStoreImpl::commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& grou
   }
   commit_groups_++;
   if (batches.empty()) return ok_status();
+  // Without share_wal_flush the WAL's sync is not a flush of the data device
+  // (a raw device, another file system): applied in-place writes become durable
+  // only by a flush of the device itself, done here once a batch has gathered.
+  if (!share_wal_flush_ && !dev_->dsync_writes() && applied_records() >= retire_batch())
+    CAIRN_RETURN_IF_ERROR(flush_device_now());
   // 'D' records whose in-place blocks an earlier flush made durable go with it.
   rocksdb::WriteBatch del;
   std::vector<AppliedDeferred> deleting;
-  if (flushed_records() >= std::max<uint32_t>(1, opts_.deferred_retire_batch)) {
+  if (flushed_records() >= retire_batch()) {
     deleting = delete_flushed(del);
     batches.push_back(&del);
   }
-  // The WAL's sync ends with a cache flush of the whole device: in-place writes
-  // that completed before it began are durable when it returns.
-  // In a written-ahead WAL file the sync runs `hook` between writing the pages
-  // and the flush (wal_files.h).
+  // With share_wal_flush the WAL's sync ends with a cache flush of the whole
+  // device: in-place writes that completed before it began are durable when it
+  // returns. In a written-ahead WAL file the sync runs `hook` between writing
+  // the pages and the flush (wal_files.h).
   const std::function<void()> hook = [&] {
     if (before_flush) (*before_flush)();
     crash_point(CrashPoint::kBeforeWalFlush);
   };
   if (wal_fs_) WalSpareFileSystem::set_before_flush(&hook);
-  rocksdb::Status rs;
-  Status st = dev_->flush_by([&] {
-    rs = write_as_one(*db_, batches);
+  auto write = [&] {
+    rocksdb::Status rs = write_as_one(*db_, batches);
     return rs.ok() ? ok_status() : error(Errc::kIo, "rocksdb write: " + rs.ToString());
-  });
+  };
+  Status st = share_wal_flush_ ? dev_->flush_by(write) : write();
   if (wal_fs_) WalSpareFileSystem::clear_before_flush();
   if (!st.ok()) return st;  // the store fails: the records stay in RocksDB
   for (const rocksdb::WriteBatch* b : batches) kv_bytes_ += b->GetDataSize();
   deleted = std::move(deleting);
-  applied_now_flushed();
+  if (share_wal_flush_) applied_now_flushed();
   return ok_status();
 }
 
@@ -496,11 +514,7 @@ Status BlockStoreImpl::finish_deferred() {
 
 Status BlockStoreImpl::retire_deferred_records() {
   CAIRN_RETURN_IF_ERROR(finish_deferred());
-  if (!applied_.empty()) {
-    CAIRN_RETURN_IF_ERROR(dev_->flush_now());
-    device_dirty_ = false;
-    applied_now_flushed();
-  }
+  if (!applied_.empty()) CAIRN_RETURN_IF_ERROR(flush_device_now());
   if (flushed_.empty()) return ok_status();
   rocksdb::WriteBatch del;
   std::vector<AppliedDeferred> deleted = delete_flushed(del);

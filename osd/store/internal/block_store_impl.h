@@ -211,7 +211,8 @@ class BlockStoreImpl final : public BlockStore {
   // allocates nothing in the host file system).
   bool written_before(uint64_t block, uint64_t count);
   Status wait_data(CommitGroup& g);
-  Status device_flush();
+  Status device_flush();      // when data was written since the last flush
+  Status flush_device_now();  // fdatasync of the device: applied in-place writes become flushed
   // Writes the group's batches (with them, once enough have gathered, the
   // deletions of the flushed 'D' records, which go to `deleted`) as one synced
   // RocksDB write. The WAL's sync flushes the device: the
@@ -222,6 +223,8 @@ class BlockStoreImpl final : public BlockStore {
   // After a flush of the device: the applied in-place writes are durable.
   void applied_now_flushed();
   size_t flushed_records() const;
+  size_t applied_records() const;
+  size_t retire_batch() const { return std::max<uint32_t>(1, opts_.deferred_retire_batch); }
   // Adds the deletion of every flushed record to `del`; returns them (no longer flushed_).
   std::vector<AppliedDeferred> delete_flushed(rocksdb::WriteBatch& del);
   // Whether commit_kv() would write (and so sync) anything for these
@@ -329,6 +332,8 @@ class BlockStoreImpl final : public BlockStore {
   std::atomic<uint64_t> data_write_requests_{0};
   std::atomic<uint64_t> hole_writes_{0};
   std::atomic<uint64_t> kv_bytes_{0};
+  std::atomic<uint64_t> device_flushes_{0};
+  std::atomic<uint64_t> deferred_retired_{0};
 };
 
 }  // namespace cairn::store
