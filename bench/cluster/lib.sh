@@ -20,3 +20,22 @@ wait_clean() {
   done
   return 1
 }
+
+# For the per-op counting scripts: a fresh cluster of 3 OSDs (${OSD_SIZE:-4G} each)
+# with a size-3 pool "bench" of 64 PGs, active+clean; for a read bench (ARGS not
+# starting with "write") objects are written first. Then starts
+# `cairn rados -p bench bench SECONDS ARGS --no-cleanup` in the background, its
+# output in $BENCH_OUT, its PID in $BENCH_PID.
+start_counted_bench() {
+  local seconds=$1
+  shift
+  OSD_SIZE=${OSD_SIZE:-4G} fresh_cluster --osds 3 || return 1
+  "$BIN/cairn" osd pool create bench 64 --size 3 --min-size 2 >/dev/null
+  wait_clean 120 || { echo "PGs never became active+clean" >&2; return 1; }
+  if [ "$1" != write ]; then
+    "$BIN/cairn" rados -p bench bench 8 write -b 4096 -t 16 --no-cleanup >/dev/null 2>&1
+  fi
+  BENCH_OUT=$(mktemp)
+  "$BIN/cairn" rados -p bench bench "$seconds" "$@" --no-cleanup >"$BENCH_OUT" 2>&1 &
+  BENCH_PID=$!
+}

@@ -21,15 +21,9 @@ WINDOW=${WINDOW:-10}
 ARGS=("$@")
 [ ${#ARGS[@]} -gt 0 ] || ARGS=(write -b 4096 -t 16)
 . bench/cluster/lib.sh
-OSD_SIZE=${OSD_SIZE:-4G} fresh_cluster --osds 3 || exit 1
-"$BIN/cairn" osd pool create bench 64 --size 3 --min-size 2 >/dev/null
-wait_clean 120 || { echo "PGs never became active+clean" >&2; exit 1; }
-if [ "${ARGS[0]}" != write ]; then
-  "$BIN/cairn" rados -p bench bench 8 write -b 4096 -t 16 --no-cleanup >/dev/null 2>&1
-fi
-OUT=$(mktemp)
-"$BIN/cairn" rados -p bench bench $((WINDOW + ${WARMUP:-4} + 2)) "${ARGS[@]}" --no-cleanup >"$OUT" 2>&1 &
-B=$!
+start_counted_bench $((WINDOW + ${WARMUP:-4} + 2)) "${ARGS[@]}" || exit 1
+OUT=$BENCH_OUT
+B=$BENCH_PID
 sleep "${WARMUP:-4}"
 S0=$(head -1 /proc/stat)
 COUNTS=$(perf stat -a -x, -e context-switches,raw_syscalls:sys_enter,irq:irq_handler_entry \
