@@ -236,6 +236,21 @@ TEST_F(CrashTest, StopAtEachWritePathStepLosingUnflushedWritesWithWalSpares) {
   unsetenv("CAIRN_STORE_POWERLOSS");
 }
 
+// Without share_wal_flush (a raw device, RocksDB on another file system) the
+// WAL's sync is no flush of the data device, for the store and for the
+// simulated disk alike: deferred records are retired only after a flush of the
+// device itself.
+TEST_F(CrashTest, StopAtEachWritePathStepLosingUnflushedWritesWithoutASharedFlush) {
+  setenv("CAIRN_STORE_POWERLOSS", "1", 1);
+  setenv("CAIRN_STORE_RETIRE_BATCH", "2", 1);
+  setenv("CAIRN_STORE_SHARE", "0", 1);
+  opts_.share_wal_flush = false;
+  stop_at_each_step();
+  unsetenv("CAIRN_STORE_SHARE");
+  unsetenv("CAIRN_STORE_RETIRE_BATCH");
+  unsetenv("CAIRN_STORE_POWERLOSS");
+}
+
 void CrashTest::stop_at_each_step() {
   uint64_t next = 0;
   for (int point = 0; point <= static_cast<int>(CrashPoint::kBeforeWalFlush); ++point) {

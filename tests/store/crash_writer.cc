@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
     opts.deferred_retire_batch = static_cast<uint32_t>(std::strtoul(batch, nullptr, 10));
   const char* dsync = std::getenv("CAIRN_STORE_DSYNC");
   opts.dsync_data_writes = dsync && std::string(dsync) == "1";
+  // CAIRN_STORE_SHARE=0: the WAL's sync is not taken for a flush of the data
+  // device (as on a raw device or with RocksDB on another file system).
+  const char* share = std::getenv("CAIRN_STORE_SHARE");
+  opts.share_wal_flush = !(share && std::string(share) == "0");
   // With CAIRN_STORE_POWERLOSS=1 a crash point also garbles unflushed device writes.
   const char* powerloss = std::getenv("CAIRN_STORE_POWERLOSS");
   bool lose_unflushed = powerloss && std::string(powerloss) == "1";

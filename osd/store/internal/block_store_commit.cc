@@ -343,15 +343,18 @@ Status BlockStoreImpl::wait_data(CommitGroup& g) {
 
 Status BlockStoreImpl::device_flush() {
   if (!device_dirty_) return ok_status();
-  return flush_device_now();
+  CAIRN_RETURN_IF_ERROR(flush_device_now());
+  device_dirty_ = false;  // every data write submitted so far has completed (wait_data)
+  return ok_status();
 }
 
 Status BlockStoreImpl::flush_device_now() {
   // On this thread, not through the ring: an io_uring fsync always runs on an io-wq
-  // worker, two thread switches more per commit group.
+  // worker, two thread switches more per commit group. It covers the writes
+  // completed before it; device_dirty_ is the caller's (the next group's data may
+  // be in flight).
   CAIRN_RETURN_IF_ERROR(dev_->flush_now());
   device_flushes_++;
-  device_dirty_ = false;
   applied_now_flushed();
   return ok_status();
 }
@@ -516,7 +519,10 @@ Status BlockStoreImpl::finish_deferred() {
 
 Status BlockStoreImpl::retire_deferred_records() {
   CAIRN_RETURN_IF_ERROR(finish_deferred());
-  if (!applied_.empty()) CAIRN_RETURN_IF_ERROR(flush_device_now());
+  if (!applied_.empty()) {
+    CAIRN_RETURN_IF_ERROR(flush_device_now());
+    device_dirty_ = false;  // idle: no data write in flight
+  }
   if (flushed_.empty()) return ok_status();
   rocksdb::WriteBatch del;
   std::vector<AppliedDeferred> deleted = delete_flushed(del);

@@ -211,8 +211,10 @@ class BlockStoreImpl final : public BlockStore {
   // allocates nothing in the host file system).
   bool written_before(uint64_t block, uint64_t count);
   Status wait_data(CommitGroup& g);
-  Status device_flush();      // when data was written since the last flush
-  Status flush_device_now();  // fdatasync of the device: applied in-place writes become flushed
+  Status device_flush();  // when data was written since the last flush
+  // fdatasync of the device: applied in-place writes become flushed (device_dirty_
+  // is left to the caller, who knows whether data writes are in flight).
+  Status flush_device_now();
   // Writes the group's batches (with them, once enough have gathered, the
   // deletions of the flushed 'D' records, which go to `deleted`) as one synced
   // RocksDB write. The WAL's sync flushes the device: the
