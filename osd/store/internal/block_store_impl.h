@@ -217,8 +217,9 @@ class BlockStoreImpl final : public BlockStore {
   Status flush_device_now();
   // Writes the group's batches (with them, once enough have gathered, the
   // deletions of the flushed 'D' records, which go to `deleted`) as one synced
-  // RocksDB write. The WAL's sync flushes the device: the
-  // in-place writes applied before it count as flushed once it returns.
+  // RocksDB write. With share_wal_flush the WAL's sync flushes the device: the
+  // in-place writes applied before it count as flushed once it returns; without,
+  // a batch of applied records first gets a flush of the device of its own.
   // In a written-ahead WAL file, `before_flush` runs between its pages and its flush.
   Status commit_kv(std::vector<std::unique_ptr<PreparedTxn>>& group, std::vector<AppliedDeferred>& deleted,
                    const std::function<void()>* before_flush = nullptr);
