@@ -49,8 +49,8 @@ cairn_field() {  # file, test name -> "ops MiB/s cpu-ms-per-op avg-ms p99-ms max
 }
 
 declare -A RATIOS
-LAT=()
 for r in $(seq 1 "$ROUNDS"); do
+  LAT=()  # this round's latency lines
   (cd "$ANCHOR" && SECS=$SECS ./bench.sh rados rss) >"$OUT/ceph.$r" 2>&1
   bash bench/cluster/rados_bench.sh "$SECS" >"$OUT/cairn.$r" 2>&1
   echo "== round $r ($(date -u +%H:%M) UTC)"
@@ -72,7 +72,6 @@ for r in $(seq 1 "$ROUNDS"); do
   done
   echo "latency, ms (Ceph's rados bench gives no p99: Cairn's p99 is set against its average and max)"
   printf "%s\n" "${LAT[@]}"
-  LAT=()
   grep -h "osd\.[0-9]" "$OUT/ceph.$r" | grep -o "osd\.[0-9] [0-9]* MiB" | tr '\n' ' ' | sed 's/^/ceph peak RSS: /'; echo
   grep -h "^osd\." "$OUT/cairn.$r" | awk '{printf "%s %s %s ", $1, $2, $3}' | sed 's/^/cairn peak RSS: /'; echo
 done

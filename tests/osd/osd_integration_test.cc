@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/rados.h"
+#include "common/env.h"
 #include "crush/osd_map.h"
 #include "osd_cluster.h"
 
@@ -27,16 +28,6 @@ using client::Cluster;
 using client::IoCtx;
 
 // A payload that names itself: any mix-up between objects or versions shows.
-std::string read_file(const std::string& path) {
-  std::string out;
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return out;
-  char buf[65536];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return out;
-}
-
 BufferList payload(const std::string& name, uint64_t version, size_t size) {
   std::string s(size, '\0');
   uint64_t x = std::hash<std::string>()(name) ^ (version * 0x9e3779b97f4a7c15ull);
@@ -465,8 +456,9 @@ TEST_F(OsdTest, AnOsdMarkedDownWhileRunningBootsAgain) {
   }
   EXPECT_GT(after, before) << "osd.2 never came back up";
   EXPECT_TRUE(cluster_->osd_running(2));
-  std::string log = read_file(cluster_->osd_log(2));
-  EXPECT_NE(log.find("booting again"), std::string::npos);
+  auto log = real_fs().read_file(cluster_->osd_log(2));
+  ASSERT_TRUE(log.ok()) << log.status().to_string();
+  EXPECT_NE(log->find("booting again"), std::string::npos);
   ASSERT_TRUE(cluster_->wait_clean(std::chrono::seconds(120)));
   ASSERT_TRUE(io_->write_full("after-down", payload("after-down", 1, 5000)).ok());
   auto r = io_->read("after-down", 0, 0);
