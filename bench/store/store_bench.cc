@@ -149,8 +149,9 @@ Sample store_reads_ring(BlockStore& s, const char* name, uint32_t qd, double sec
 }
 
 void run_store(const std::string& dir, uint64_t size, double seconds, bool dsync, long group_delay_us,
-               uint64_t wal_spare) {
+               uint64_t wal_spare, long deferred_max, bool reads) {
   store::BlockStoreOptions o;
+  if (deferred_max >= 0) o.deferred_max_bytes = static_cast<uint64_t>(deferred_max);
   o.path = dir + "/store";
   o.dsync_data_writes = dsync;
   o.wal_spare_bytes = wal_spare;
@@ -205,10 +206,12 @@ void run_store(const std::string& dir, uint64_t size, double seconds, bool dsync
     t.write(kColl, obj("n", i), 0, four_k);
     return t;
   }).print();
-  store_reads_ring(s, "store 4KiB rand read QD32 (ring)", 32, seconds, objects, 4096).print();
-  store_reads(s, "store 4KiB rand read 32 threads", 32, seconds, objects, 4096, true).print();
-  store_reads(s, "store 1MiB seq read 8 threads", 8, seconds, objects, 1 << 20, false).print();
-  store_reads(s, "store 4MiB seq read 4 threads", 4, seconds, objects, 4 << 20, false).print();
+  if (reads) {
+    store_reads_ring(s, "store 4KiB rand read QD32 (ring)", 32, seconds, objects, 4096).print();
+    store_reads(s, "store 4KiB rand read 32 threads", 32, seconds, objects, 4096, true).print();
+    store_reads(s, "store 1MiB seq read 8 threads", 8, seconds, objects, 1 << 20, false).print();
+    store_reads(s, "store 4MiB seq read 4 threads", 4, seconds, objects, 4 << 20, false).print();
+  }
   auto st = s.stats();
   std::printf("store: %llu txns in %llu synced commit groups (%.1f txns/group), %llu deferred blocks\n",
               (unsigned long long)st.committed_txns, (unsigned long long)st.commit_groups,
@@ -231,6 +234,8 @@ int main(int argc, char** argv) {
   bool dsync = false;
   long group_delay_us = -1;  // --group-delay US: the store's group commit delay (default: the store's)
   uint64_t wal_spare = 72ull << 20;  // the OSD's osd_store_wal_spare
+  long deferred_max = -1;            // --deferred-max BYTES: the store's deferred-write threshold
+  bool reads = true;                 // --reads 0: the store's write runs only
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--only") only = argv[i + 1];
@@ -240,6 +245,8 @@ int main(int argc, char** argv) {
     if (a == "--dsync") dsync = std::string(argv[i + 1]) == "1";
     if (a == "--group-delay") group_delay_us = std::atol(argv[i + 1]);
     if (a == "--wal-spare") wal_spare = std::strtoull(argv[i + 1], nullptr, 0);
+    if (a == "--deferred-max") deferred_max = std::atol(argv[i + 1]);
+    if (a == "--reads") reads = std::string(argv[i + 1]) != "0";
   }
   char tmpl[4096];
   std::snprintf(tmpl, sizeof(tmpl), "%s/cairn-store-bench-XXXXXX", dir.c_str());
@@ -251,7 +258,7 @@ int main(int argc, char** argv) {
   if (only != "store" && !prefill(raw.path, size)) return 1;
   if (only != "store") run_raw(raw);
   std::filesystem::remove(raw.path);
-  if (only != "raw") run_store(work, size, seconds, dsync, group_delay_us, wal_spare);
+  if (only != "raw") run_store(work, size, seconds, dsync, group_delay_us, wal_spare, deferred_max, reads);
   std::filesystem::remove_all(work);
   return 0;
 }

@@ -130,6 +130,82 @@ TEST(ExtentMap, ShardsRoundTripAndOnlyChangedOnesAreDirty) {
   EXPECT_TRUE(decode(y, 1, 0, 1).ok());
 }
 
+// Copies of a map share its shards until one changes: a transaction's private
+// copy of an onode must never change what the published onode (and its
+// readers) see, whichever operation it applies.
+TEST(ExtentMap, ACopyChangesOnlyItselfAndPiecesJoinAcrossShards) {
+  ExtentMap m;
+  std::vector<uint32_t> crcs(200);
+  for (size_t i = 0; i < crcs.size(); ++i) crcs[i] = static_cast<uint32_t>(i + 1);
+  m.insert(0, 1000, crcs);  // shards 0..3, one extent
+  m.insert(1000, 9000, {7});
+  auto check_original = [&] {
+    EXPECT_EQ(m.extents().size(), 2u);
+    EXPECT_EQ(m.mapped_blocks(), 201u);
+    for (uint64_t b = 0; b < 200; ++b) {
+      auto r = m.lookup(b);
+      ASSERT_TRUE(r.has_value()) << b;
+      EXPECT_EQ(r->dev_block, 1000 + b);
+      EXPECT_EQ(r->crc, b + 1);
+    }
+    EXPECT_EQ(m.lookup(1000)->dev_block, 9000u);
+  };
+  const size_t bytes = m.memory_bytes();
+  {
+    ExtentMap c = m;
+    EXPECT_TRUE(c.set_crc(70, 99));
+    auto freed = c.punch(60, 140);  // across the edges of shards 0, 1 and 2
+    // The pieces cut at shard edges come back as one device range.
+    ASSERT_EQ(freed.size(), 1u);
+    EXPECT_EQ(freed[0].block, 1060u);
+    EXPECT_EQ(freed[0].count, 80u);
+    c.insert(100, 5000, {42, 43});
+    EXPECT_EQ(c.lookup(100)->dev_block, 5000u);
+    EXPECT_FALSE(c.lookup(70).has_value());
+    EXPECT_EQ(c.mapped_blocks(), 201u - 80 + 2);
+    c.punch(0, ~0ull);
+    EXPECT_TRUE(c.empty());
+    check_original();
+  }
+  check_original();  // the copy is gone: the shards it shared are still whole
+  // A copy's change to a shard the original then changes too: each its own.
+  ExtentMap c = m;
+  EXPECT_TRUE(m.set_crc(5, 500));
+  EXPECT_TRUE(c.set_crc(5, 600));
+  EXPECT_EQ(m.lookup(5)->crc, 500u);
+  EXPECT_EQ(c.lookup(5)->crc, 600u);
+  // Whole-map views join what the shards cut: one extent of 200 blocks.
+  auto all = m.extents();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].first, 0u);
+  EXPECT_EQ(all[0].second.crcs.size(), 200u);
+  EXPECT_EQ(m.end_block(), 1001u);
+  // Fragmenting the map costs memory; the figure follows it.
+  for (uint64_t b = 0; b < 200; b += 2) m.punch(b, b + 1);
+  EXPECT_GT(m.memory_bytes(), bytes);
+  EXPECT_EQ(m.extents().size(), 101u);
+}
+
+// Logical blocks past what 32-bit shard numbers reach are refused, not wrapped.
+TEST(ExtentMap, ExtentsBeyondTheShardRangeAreRefused) {
+  BufferList bl;
+  Encoder e(bl);
+  auto st = e.begin_struct(1, 1);
+  e.u32(1);
+  e.u64((uint64_t{1} << 32) * kShardBlocks);  // the first block past the range
+  e.u64(77);
+  e.put(std::vector<uint32_t>{1});
+  e.end_struct(st);
+  std::string enc = bl.to_string();
+  Decoder d(enc);
+  ExtentMap m;
+  m.decode(d);
+  EXPECT_FALSE(d.finish(true).ok());
+  ExtentMap ok;
+  EXPECT_FALSE(ok.lookup(~0ull).has_value());
+  EXPECT_FALSE(ok.set_crc(~0ull, 1));
+}
+
 TEST(Allocator, AllocatesReleasesAndReportsNoSpace) {
   Allocator a(100);
   a.release(DevExtent{10, 90});

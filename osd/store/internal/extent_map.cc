@@ -1,41 +1,102 @@
 #include "osd/store/internal/extent_map.h"
 
+#include <algorithm>
+#include <atomic>
+
 namespace cairn::store {
 
-std::optional<BlockRef> ExtentMap::lookup(uint64_t lblock) const {
-  auto it = m_.upper_bound(lblock);
-  if (it == m_.begin()) return std::nullopt;
+namespace {
+// Logical blocks a map can hold: shard numbers are 32 bits.
+constexpr uint64_t kMaxLBlocks = (uint64_t{1} << 32) * kShardBlocks;
+uint32_t shard_of(uint64_t lblock) { return static_cast<uint32_t>(lblock / kShardBlocks); }
+uint64_t shard_begin(uint32_t shard) { return uint64_t{shard} * kShardBlocks; }
+
+// The extent of `m` holding `lblock`, or m.end().
+template <class Map>
+auto find_holding(Map& m, uint64_t lblock) {
+  auto it = m.upper_bound(lblock);
+  if (it == m.begin()) return m.end();
   --it;
+  return lblock - it->first < it->second.crcs.size() ? it : m.end();
+}
+}  // namespace
+
+std::optional<BlockRef> ExtentMap::lookup(uint64_t lblock) const {
+  if (lblock >= kMaxLBlocks) return std::nullopt;
+  auto s = shards_.find(shard_of(lblock));
+  if (s == shards_.end()) return std::nullopt;
+  auto it = find_holding(s->second->m, lblock);
+  if (it == s->second->m.end()) return std::nullopt;
   uint64_t i = lblock - it->first;
-  if (i >= it->second.crcs.size()) return std::nullopt;
   return BlockRef{it->second.dev_block + i, it->second.crcs[i]};
 }
 
-void ExtentMap::split_at(uint64_t lblock) {
-  auto it = m_.upper_bound(lblock);
-  if (it == m_.begin()) return;
-  --it;
-  uint64_t start = it->first;
+ExtentMap::Shard& ExtentMap::mut(uint32_t shard) {
+  ShardPtr& p = shards_[shard];
+  // use_count() 1: no other map holds it, and none can start to (only this map
+  // reaches it), so it may change in place. The count is read relaxed; the
+  // fence orders our writes after the reads of a map that let go of it on
+  // another thread (its release came with the decrement we saw).
+  if (!p) {
+    p = std::make_shared<Shard>();
+  } else if (p.use_count() > 1) {
+    p = std::make_shared<Shard>(*p);
+  } else {
+    std::atomic_thread_fence(std::memory_order_acquire);
+  }
+  return const_cast<Shard&>(*p);
+}
+
+void ExtentMap::drop_if_empty(uint32_t shard) {
+  auto it = shards_.find(shard);
+  if (it != shards_.end() && it->second->m.empty()) shards_.erase(it);
+}
+
+void ExtentMap::split_at(Shard& sh, uint64_t lblock) {
+  auto it = find_holding(sh.m, lblock);
+  if (it == sh.m.end() || it->first == lblock) return;
+  uint64_t cut = lblock - it->first;
   Extent& e = it->second;
-  if (lblock == start || lblock >= start + e.crcs.size()) return;
-  uint64_t cut = lblock - start;
   Extent tail;
   tail.dev_block = e.dev_block + cut;
   tail.crcs.assign(e.crcs.begin() + static_cast<long>(cut), e.crcs.end());
   e.crcs.resize(cut);
-  m_.emplace(lblock, std::move(tail));
+  sh.m.emplace(lblock, std::move(tail));
 }
 
 std::vector<DevExtent> ExtentMap::punch(uint64_t begin, uint64_t end) {
   std::vector<DevExtent> freed;
   if (begin >= end) return freed;
-  split_at(begin);
-  split_at(end);
-  auto it = m_.lower_bound(begin);
-  while (it != m_.end() && it->first < end) {
-    mark_dirty(it->first, it->second.crcs.size());
-    freed.push_back(DevExtent{it->second.dev_block, it->second.crcs.size()});
-    it = m_.erase(it);
+  // Only the shards that exist in the range (a punch to "the end" of a huge
+  // range must not visit every shard number in it).
+  auto s = shards_.lower_bound(shard_of(begin));
+  while (s != shards_.end() && shard_begin(s->first) < end) {
+    uint32_t shard = s->first;
+    uint64_t lo = std::max(begin, shard_begin(shard)), hi = std::min(end, shard_begin(shard) + kShardBlocks);
+    const Shard& view = *s->second;
+    auto first = view.m.upper_bound(lo);
+    if (first != view.m.begin()) --first;
+    bool touches = false;
+    for (auto it = first; it != view.m.end() && it->first < hi; ++it) {
+      if (it->first + it->second.crcs.size() > lo) touches = true;
+    }
+    ++s;
+    if (!touches) continue;
+    Shard& sh = mut(shard);
+    split_at(sh, lo);
+    split_at(sh, hi);
+    for (auto it = sh.m.lower_bound(lo); it != sh.m.end() && it->first < hi;) {
+      uint64_t n = it->second.crcs.size();
+      mark_dirty(it->first, n);
+      if (!freed.empty() && freed.back().block + freed.back().count == it->second.dev_block) {
+        freed.back().count += n;  // continues the previous piece (across a shard's edge)
+      } else {
+        freed.push_back(DevExtent{it->second.dev_block, n});
+      }
+      sh.blocks -= n;
+      it = sh.m.erase(it);
+    }
+    drop_if_empty(shard);
   }
   return freed;
 }
@@ -47,33 +108,81 @@ void ExtentMap::insert(uint64_t lblock, uint64_t dev_block, std::vector<uint32_t
 }
 
 void ExtentMap::join(uint64_t lblock, uint64_t dev_block, std::vector<uint32_t> crcs) {
-  // Merge with the previous extent when both sides are contiguous: keeps onodes small.
-  auto it = m_.lower_bound(lblock);
-  if (it != m_.begin()) {
-    auto prev = std::prev(it);
-    uint64_t n = prev->second.crcs.size();
-    if (prev->first + n == lblock && prev->second.dev_block + n == dev_block) {
-      prev->second.crcs.insert(prev->second.crcs.end(), crcs.begin(), crcs.end());
-      return;
+  uint64_t pos = 0, n = crcs.size();
+  while (pos < n) {
+    uint64_t l = lblock + pos;
+    uint32_t shard = shard_of(l);
+    uint64_t take = std::min(n - pos, shard_begin(shard) + kShardBlocks - l);
+    std::vector<uint32_t> piece;
+    if (pos == 0 && take == n) {
+      piece = std::move(crcs);
+    } else {
+      piece.assign(crcs.begin() + static_cast<long>(pos), crcs.begin() + static_cast<long>(pos + take));
     }
+    Shard& sh = mut(shard);
+    sh.blocks += take;
+    // Merge with the previous extent of the shard when both sides are
+    // contiguous: keeps onodes small.
+    auto it = sh.m.lower_bound(l);
+    bool merged = false;
+    if (it != sh.m.begin()) {
+      auto prev = std::prev(it);
+      uint64_t pn = prev->second.crcs.size();
+      if (prev->first + pn == l && prev->second.dev_block + pn == dev_block + pos) {
+        prev->second.crcs.insert(prev->second.crcs.end(), piece.begin(), piece.end());
+        merged = true;
+      }
+    }
+    if (!merged) sh.m.emplace(l, Extent{dev_block + pos, std::move(piece)});
+    pos += take;
   }
-  m_.emplace(lblock, Extent{dev_block, std::move(crcs)});
 }
 
 bool ExtentMap::set_crc(uint64_t lblock, uint32_t crc) {
-  auto it = m_.upper_bound(lblock);
-  if (it == m_.begin()) return false;
-  --it;
-  uint64_t i = lblock - it->first;
-  if (i >= it->second.crcs.size()) return false;
-  it->second.crcs[i] = crc;
+  if (lblock >= kMaxLBlocks) return false;
+  auto s = shards_.find(shard_of(lblock));
+  if (s == shards_.end() || find_holding(s->second->m, lblock) == s->second->m.end()) return false;
+  Shard& sh = mut(s->first);
+  auto it = find_holding(sh.m, lblock);
+  it->second.crcs[lblock - it->first] = crc;
   mark_dirty(lblock, 1);
   return true;
 }
 
+std::vector<std::pair<uint64_t, ExtentMap::Extent>> ExtentMap::extents() const {
+  std::vector<std::pair<uint64_t, Extent>> out;
+  for (const auto& [shard, sh] : shards_) {
+    for (const auto& [l, e] : sh->m) {
+      if (!out.empty()) {
+        auto& [pl, pe] = out.back();
+        uint64_t pn = pe.crcs.size();
+        if (pl + pn == l && pe.dev_block + pn == e.dev_block) {
+          pe.crcs.insert(pe.crcs.end(), e.crcs.begin(), e.crcs.end());
+          continue;
+        }
+      }
+      out.emplace_back(l, e);
+    }
+  }
+  return out;
+}
+
+uint64_t ExtentMap::end_block() const {
+  if (shards_.empty()) return 0;
+  const auto& last = *shards_.rbegin()->second->m.rbegin();
+  return last.first + last.second.crcs.size();
+}
+
 uint64_t ExtentMap::mapped_blocks() const {
   uint64_t n = 0;
-  for (const auto& [l, e] : m_) n += e.crcs.size();
+  for (const auto& [shard, sh] : shards_) n += sh->blocks;
+  return n;
+}
+
+size_t ExtentMap::memory_bytes() const {
+  // Per shard: its node here, the Shard, and per extent a map node and 4 bytes a block.
+  size_t n = 0;
+  for (const auto& [shard, sh] : shards_) n += 128 + sh->m.size() * 64 + sh->blocks * 4;
   return n;
 }
 
@@ -85,50 +194,39 @@ void ExtentMap::mark_dirty(uint64_t lblock, uint64_t count) {
 
 std::vector<uint32_t> ExtentMap::shards() const {
   std::vector<uint32_t> out;
-  for (const auto& [lblock, ext] : m_) {
-    uint64_t first = lblock / kShardBlocks, last = (lblock + ext.crcs.size() - 1) / kShardBlocks;
-    for (uint64_t s = first; s <= last; ++s) {
-      if (out.empty() || out.back() < s) out.push_back(static_cast<uint32_t>(s));
-    }
-  }
+  out.reserve(shards_.size());
+  for (const auto& [shard, sh] : shards_) out.push_back(shard);
   return out;
-}
-
-bool ExtentMap::maps_any_in_shard(uint32_t shard) const {
-  uint64_t begin = uint64_t{shard} * kShardBlocks, end = begin + kShardBlocks;
-  auto it = m_.lower_bound(end);  // the first extent starting at or past the shard's end
-  if (it == m_.begin()) return false;
-  --it;  // the last extent starting before it: it reaches into the shard, or none does
-  return it->first + it->second.crcs.size() > begin;
 }
 
 // Shard encoding (versioned struct): u32 count, then per extent piece:
 // u32 offset of its first block within the shard | u64 dev_block | vector<u32> crcs.
 void ExtentMap::encode_shard(uint32_t shard, Encoder& e) const {
-  uint64_t begin = uint64_t{shard} * kShardBlocks, end = begin + kShardBlocks;
-  auto first = m_.upper_bound(begin);
-  if (first != m_.begin() && std::prev(first)->first + std::prev(first)->second.crcs.size() > begin) --first;
-  auto last = m_.lower_bound(end);
+  uint64_t begin = shard_begin(shard);
+  auto s = shards_.find(shard);
   auto m = e.begin_struct(1, 1);
-  e.u32(static_cast<uint32_t>(std::distance(first, last)));
-  for (auto it = first; it != last; ++it) {
-    uint64_t lo = std::max(begin, it->first), hi = std::min(end, it->first + it->second.crcs.size());
-    e.u32(static_cast<uint32_t>(lo - begin));
-    e.u64(it->second.dev_block + (lo - it->first));
-    e.u32(static_cast<uint32_t>(hi - lo));
-    for (uint64_t b = lo; b < hi; ++b) e.u32(it->second.crcs[b - it->first]);
+  if (s == shards_.end()) {
+    e.u32(0);
+  } else {
+    e.u32(static_cast<uint32_t>(s->second->m.size()));
+    for (const auto& [l, ext] : s->second->m) {
+      e.u32(static_cast<uint32_t>(l - begin));
+      e.u64(ext.dev_block);
+      e.put(ext.crcs);
+    }
   }
   e.end_struct(m);
 }
 
 void ExtentMap::decode_shard(uint32_t shard, Decoder& d) {
   auto s = d.begin_struct(1, "ExtentMap shard");
-  uint64_t begin = uint64_t{shard} * kShardBlocks;
-  uint64_t next_free = begin;
-  if (!m_.empty()) {
-    const auto& [l, e] = *m_.rbegin();
-    next_free = std::max(next_free, l + e.crcs.size());
+  uint64_t begin = shard_begin(shard);
+  if (!shards_.empty() && shards_.rbegin()->first >= shard) {
+    d.fail("extent map shard: out of order");
+    d.end_struct(s);
+    return;
   }
+  uint64_t next_free = begin;
   uint32_t n = d.count(16);
   for (uint32_t i = 0; i < n && !d.failed(); ++i) {
     uint64_t lblock = begin + d.u32();
@@ -143,15 +241,18 @@ void ExtentMap::decode_shard(uint32_t shard, Decoder& d) {
       break;
     }
     next_free = lblock + len;
-    join(lblock, dev_block, std::move(crcs));  // a piece meets its other half again
+    join(lblock, dev_block, std::move(crcs));
   }
   d.end_struct(s);
 }
 
+// Inline encoding (v1 onodes): u32 count, then per extent u64 lblock | u64
+// dev_block | vector<u32> crcs, extents joined across shard edges.
 void ExtentMap::encode(Encoder& e) const {
+  std::vector<std::pair<uint64_t, Extent>> all = extents();
   auto m = e.begin_struct(1, 1);
-  e.u32(static_cast<uint32_t>(m_.size()));
-  for (const auto& [lblock, ext] : m_) {
+  e.u32(static_cast<uint32_t>(all.size()));
+  for (const auto& [lblock, ext] : all) {
     e.u64(lblock);
     e.u64(ext.dev_block);
     e.put(ext.crcs);
@@ -161,7 +262,7 @@ void ExtentMap::encode(Encoder& e) const {
 
 void ExtentMap::decode(Decoder& d) {
   auto s = d.begin_struct(1, "ExtentMap");
-  m_.clear();
+  shards_.clear();
   uint32_t n = d.count(20);
   uint64_t next_free = 0;  // first logical block after the previous extent
   for (uint32_t i = 0; i < n && !d.failed(); ++i) {
@@ -171,12 +272,13 @@ void ExtentMap::decode(Decoder& d) {
     d.get(ext.crcs);
     if (d.failed()) break;
     uint64_t len = ext.crcs.size();
-    if (len == 0 || lblock < next_free || lblock + len < lblock || ext.dev_block + len < ext.dev_block) {
+    if (len == 0 || lblock < next_free || lblock + len < lblock || lblock + len > kMaxLBlocks ||
+        ext.dev_block + len < ext.dev_block) {
       d.fail("extent map: empty, overlapping or overflowing extent");
       break;
     }
     next_free = lblock + len;
-    m_.emplace(lblock, std::move(ext));
+    join(lblock, ext.dev_block, std::move(ext.crcs));
   }
   d.end_struct(s);
 }

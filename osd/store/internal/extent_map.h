@@ -10,11 +10,18 @@
 // again when decoded), so a small write re-encodes and rewrites only the shards it
 // changed: the map remembers which (dirty_shards) until clear_dirty().
 //
-// Thread-safety: a value, owned by its Onode (immutable once published).
+// In memory the map is kept per shard too, each shard's extents cut at its
+// edges and shared between copies until one changes it: copying a large map (a
+// transaction's private copy of an onode) costs one pointer per shard, and a
+// write touches only its shards. extents() joins the pieces again.
+//
+// Thread-safety: a value, owned by its Onode (immutable once published); copies
+// share shards read-only (a shared shard is copied before it changes).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <vector>
@@ -53,9 +60,15 @@ class ExtentMap {
   // Replaces the checksum of a mapped block (a deferred overwrite in place).
   bool set_crc(uint64_t lblock, uint32_t crc);
 
-  const std::map<uint64_t, Extent>& extents() const { return m_; }
+  // Every extent in logical order, pieces that continue one another across a
+  // shard's edge joined into one (a walk of the whole map: not for the write path).
+  std::vector<std::pair<uint64_t, Extent>> extents() const;
+  // The first logical block past the last mapped one (0 when empty).
+  uint64_t end_block() const;
   uint64_t mapped_blocks() const;
-  bool empty() const { return m_.empty(); }
+  bool empty() const { return shards_.empty(); }
+  // Approximate heap bytes of the map (for the onode cache's budget); O(shards).
+  size_t memory_bytes() const;
 
   void encode(Encoder& e) const;
   // Fails the decoder on overlapping, empty or overflowing extents.
@@ -63,7 +76,7 @@ class ExtentMap {
 
   // The shards that hold a mapped block, ascending.
   std::vector<uint32_t> shards() const;
-  bool maps_any_in_shard(uint32_t shard) const;
+  bool maps_any_in_shard(uint32_t shard) const { return shards_.count(shard) > 0; }
   // The part of the map inside `shard`'s blocks (possibly no extents).
   void encode_shard(uint32_t shard, Encoder& e) const;
   // Adds a shard's extents. Shards must come in ascending order; fails the
@@ -74,12 +87,24 @@ class ExtentMap {
   void clear_dirty() { dirty_.clear(); }
 
  private:
-  // Ensures no extent straddles `lblock` (splits the one that does).
-  void split_at(uint64_t lblock);
+  // One shard's extents, cut at its edges; key: first logical block. Shared
+  // between copies of the map (a transaction's private copy of an onode shares
+  // every shard it does not change) and copied on first change.
+  struct Shard {
+    std::map<uint64_t, Extent> m;
+    uint64_t blocks = 0;  // mapped blocks
+  };
+  using ShardPtr = std::shared_ptr<const Shard>;
+  // The shard for writing: a private copy if another map shares it; created if absent.
+  Shard& mut(uint32_t shard);
+  void drop_if_empty(uint32_t shard);
+  // Ensures no extent of the shard straddles `lblock` (splits the one that does).
+  static void split_at(Shard& sh, uint64_t lblock);
   void mark_dirty(uint64_t lblock, uint64_t count);
-  // insert() without marking: merges with the previous extent when contiguous.
+  // insert() without marking, cut at shard edges; each piece merges with the
+  // previous extent of its shard when contiguous.
   void join(uint64_t lblock, uint64_t dev_block, std::vector<uint32_t> crcs);
-  std::map<uint64_t, Extent> m_;  // key: first logical block
+  std::map<uint32_t, ShardPtr> shards_;  // never holds an empty shard
   std::set<uint32_t> dirty_;
 };
 

@@ -41,14 +41,13 @@ void Onode::decode(Decoder& d) {
 
 bool Onode::extents_fit() const {
   if (extents.empty()) return true;
-  const auto& last = *extents.extents().rbegin();
-  return last.first + last.second.crcs.size() <= (size + kBlockSize - 1) / kBlockSize;
+  return extents.end_block() <= (size + kBlockSize - 1) / kBlockSize;
 }
 
 size_t Onode::memory_bytes() const {
   size_t n = sizeof(Onode) + 64 + stored_shards.size() * 4;
   for (const auto& [k, v] : xattrs) n += k.size() + v.size() + 64;
-  for (const auto& [l, e] : extents.extents()) n += 64 + e.crcs.size() * 4;
+  n += extents.memory_bytes();
   return n;
 }
 
