@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <future>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -574,6 +575,49 @@ TEST_F(BlockStoreTest, ShardedExtentMapsSurviveEveryChangeOfForm) {
 // store deletes them itself after a short quiet spell, and the blocks they
 // named (freed meanwhile, so held) become free again. A clean unmount leaves
 // no record behind.
+// Space that is about to be free is not ENOSPC: a write that needs the blocks
+// of an object just removed waits for them, both when the removal has not
+// committed yet and when its blocks are still named by deferred-write records
+// (held until those records are deleted).
+TEST_F(BlockStoreTest, AWriteShortOfSpaceWaitsForBlocksBeingFreed) {
+  opts_.prepare_ahead_bytes = 0;  // free space moves only with our writes
+  format(16ull << 20);
+  const uint64_t room = store_->statfs()->available;
+  const std::string big = pattern(room - (64u << 10), 'a');
+  ASSERT_TRUE(write(oid("a"), 0, big).ok());
+  // Built first, queued back to back: in-place overwrites of "a" (records
+  // naming its blocks, deleted only later), its removal, and "b" as big, which
+  // needs the blocks "a" frees.
+  std::vector<Transaction> txns;
+  for (int i = 0; i < 8; ++i) {
+    txns.emplace_back();
+    txns.back().write(c_, oid("a"), static_cast<uint64_t>(i) * 8192, bl("patch"));
+  }
+  txns.emplace_back();
+  txns.back().remove(c_, oid("a"));
+  const std::string want = pattern(big.size(), 'b');
+  txns.emplace_back();
+  txns.back().write(c_, oid("b"), 0, bl(want));
+  std::mutex mu;
+  std::vector<Status> done;
+  for (Transaction& t : txns) {
+    store_->queue_transaction(c_, std::move(t), [&](Status st) {
+      std::lock_guard lock(mu);
+      done.push_back(st);
+    });
+  }
+  ASSERT_TRUE(store_->flush().ok());
+  ASSERT_EQ(done.size(), txns.size());
+  for (const Status& st : done) EXPECT_TRUE(st.ok()) << st.to_string();
+  EXPECT_GE(store_->stats().deferred_writes, 8u);  // the patches went the deferred way
+  auto r = store_->read(c_, oid("b"), 0, 0);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_TRUE(r->to_string() == want);
+  // Truly full is still ENOSPC.
+  EXPECT_EQ(write(oid("c"), 0, pattern(256u << 10, 'c')).code(), Errc::kNoSpace);
+  expect_fsck_clean();
+}
+
 TEST_F(BlockStoreTest, AQuietStoreRetiresDeferredRecordsAndFreesTheirBlocks) {
   opts_.prepare_ahead_bytes = 0;  // free space moves only with our writes
   format(32ull << 20);

@@ -39,6 +39,7 @@ void BlockStoreImpl::queue_transaction(const CollectionId&, Transaction txn, Com
     prepared->seq = seq;
     prepared->status = error(Errc::kIo, "store failed: " + failed_.message());
   } else {
+    bool waited_for_frees = false;
     for (;;) {
       TxnBuilder b(*this, seq);
       Status st;
@@ -55,6 +56,16 @@ void BlockStoreImpl::queue_transaction(const CollectionId&, Transaction txn, Com
         ++space_waiters_;
         prepare_cv_.wait(lock, [&] { return prepare_held_ == 0; });
         --space_waiters_;
+        continue;
+      }
+      // Or only because blocks freed by earlier transactions are not free yet:
+      // theirs commit first, and blocks that deferred-write records still name
+      // wait for those records' deletion (a quiet store deletes them within
+      // kIdleBeforeRetire; no transaction can queue meanwhile, we hold
+      // queue_mu_). Wait for both once, then build the transaction again.
+      if (st.code() == Errc::kNoSpace && !waited_for_frees && (done_seq_ + 1 < seq || !held_.empty())) {
+        waited_for_frees = true;
+        done_cv_.wait(lock, [&] { return (done_seq_ + 1 >= seq && held_.empty()) || !failed_.ok(); });
         continue;
       }
       prepared = std::make_unique<PreparedTxn>();

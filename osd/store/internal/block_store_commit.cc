@@ -266,6 +266,7 @@ void BlockStoreImpl::release_held(const std::vector<AppliedDeferred>& deleted) {
     }
   }
   held_ = std::move(still);
+  done_cv_.notify_all();  // a write short of space may wait for these (queue_transaction)
 }
 
 void BlockStoreImpl::top_up(CommitGroup& g) {
@@ -537,6 +538,7 @@ void BlockStoreImpl::fail_store(const Status& st) {
   CAIRN_LOG(kError, kStore) << "store failed: no further commits" << kv("error", st.to_string());
   std::lock_guard lock(mu_);
   if (failed_.ok()) failed_ = st;
+  done_cv_.notify_all();
 }
 
 }  // namespace cairn::store

@@ -276,8 +276,8 @@ class BlockStoreImpl final : public BlockStore {
   std::mutex queue_mu_;
 
   std::mutex mu_;
-  std::condition_variable work_cv_;                 // commit thread waits for queue_
-  std::condition_variable done_cv_;                 // flush() and the throttle wait for done_seq_
+  std::condition_variable work_cv_;  // commit thread waits for queue_
+  std::condition_variable done_cv_;  // flush(), the throttle and writes short of space wait here
   std::deque<std::unique_ptr<PreparedTxn>> queue_;  // mu_
   uint64_t last_seq_ = 0;                           // mu_: last prepared
   uint64_t done_seq_ = 0;                           // mu_: last fully committed
