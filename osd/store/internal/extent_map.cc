@@ -23,16 +23,17 @@ auto find_holding(Map& m, uint64_t lblock) {
 
 std::optional<BlockRef> ExtentMap::lookup(uint64_t lblock) const {
   if (lblock >= kMaxLBlocks) return std::nullopt;
-  auto s = shards_.find(shard_of(lblock));
-  if (s == shards_.end()) return std::nullopt;
-  auto it = find_holding(s->second->m, lblock);
-  if (it == s->second->m.end()) return std::nullopt;
+  size_t s = shards_.find(shard_of(lblock));
+  if (s == shards_.size()) return std::nullopt;
+  const auto& m = shards_.shard(s).m;
+  auto it = find_holding(m, lblock);
+  if (it == m.end()) return std::nullopt;
   uint64_t i = lblock - it->first;
   return BlockRef{it->second.dev_block + i, it->second.crcs[i]};
 }
 
 ExtentMap::Shard& ExtentMap::mut(uint32_t shard) {
-  ShardPtr& p = shards_[shard];
+  ShardPtr& p = shards_.ptr(shards_.find_or_insert(shard));
   // use_count() 1: no other map holds it, and none can start to (only this map
   // reaches it), so it may change in place. The count is read relaxed; the
   // fence orders our writes after the reads of a map that let go of it on
@@ -48,8 +49,8 @@ ExtentMap::Shard& ExtentMap::mut(uint32_t shard) {
 }
 
 void ExtentMap::drop_if_empty(uint32_t shard) {
-  auto it = shards_.find(shard);
-  if (it != shards_.end() && it->second->m.empty()) shards_.erase(it);
+  size_t i = shards_.find(shard);
+  if (i < shards_.size() && shards_.shard(i).m.empty()) shards_.erase_at(i);
 }
 
 void ExtentMap::split_at(Shard& sh, uint64_t lblock) {
@@ -69,19 +70,20 @@ std::vector<DevExtent> ExtentMap::punch(uint64_t begin, uint64_t end) {
   if (begin >= end) return freed;
   // Only the shards that exist in the range (a punch to "the end" of a huge
   // range must not visit every shard number in it).
-  auto s = shards_.lower_bound(shard_of(begin));
-  while (s != shards_.end() && shard_begin(s->first) < end) {
-    uint32_t shard = s->first;
+  for (size_t s = shards_.lower(shard_of(begin)); s < shards_.size() && shard_begin(shards_.key(s)) < end;) {
+    const uint32_t shard = shards_.key(s);
     uint64_t lo = std::max(begin, shard_begin(shard)), hi = std::min(end, shard_begin(shard) + kShardBlocks);
-    const Shard& view = *s->second;
+    const Shard& view = shards_.shard(s);
     auto first = view.m.upper_bound(lo);
     if (first != view.m.begin()) --first;
     bool touches = false;
     for (auto it = first; it != view.m.end() && it->first < hi; ++it) {
       if (it->first + it->second.crcs.size() > lo) touches = true;
     }
-    ++s;
-    if (!touches) continue;
+    if (!touches) {
+      ++s;
+      continue;
+    }
     Shard& sh = mut(shard);
     split_at(sh, lo);
     split_at(sh, hi);
@@ -97,6 +99,8 @@ std::vector<DevExtent> ExtentMap::punch(uint64_t begin, uint64_t end) {
       it = sh.m.erase(it);
     }
     drop_if_empty(shard);
+    // mut() and drop_if_empty() may have moved the index: find the next shard anew.
+    s = shard == UINT32_MAX ? shards_.size() : shards_.lower(shard + 1);
   }
   return freed;
 }
@@ -140,9 +144,10 @@ void ExtentMap::join(uint64_t lblock, uint64_t dev_block, std::vector<uint32_t> 
 
 bool ExtentMap::set_crc(uint64_t lblock, uint32_t crc) {
   if (lblock >= kMaxLBlocks) return false;
-  auto s = shards_.find(shard_of(lblock));
-  if (s == shards_.end() || find_holding(s->second->m, lblock) == s->second->m.end()) return false;
-  Shard& sh = mut(s->first);
+  size_t s = shards_.find(shard_of(lblock));
+  if (s == shards_.size() || find_holding(shards_.shard(s).m, lblock) == shards_.shard(s).m.end())
+    return false;
+  Shard& sh = mut(shards_.key(s));
   auto it = find_holding(sh.m, lblock);
   it->second.crcs[lblock - it->first] = crc;
   mark_dirty(lblock, 1);
@@ -151,8 +156,8 @@ bool ExtentMap::set_crc(uint64_t lblock, uint32_t crc) {
 
 std::vector<std::pair<uint64_t, ExtentMap::Extent>> ExtentMap::extents() const {
   std::vector<std::pair<uint64_t, Extent>> out;
-  for (const auto& [shard, sh] : shards_) {
-    for (const auto& [l, e] : sh->m) {
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    for (const auto& [l, e] : shards_.shard(s).m) {
       if (!out.empty()) {
         auto& [pl, pe] = out.back();
         uint64_t pn = pe.crcs.size();
@@ -169,20 +174,21 @@ std::vector<std::pair<uint64_t, ExtentMap::Extent>> ExtentMap::extents() const {
 
 uint64_t ExtentMap::end_block() const {
   if (shards_.empty()) return 0;
-  const auto& last = *shards_.rbegin()->second->m.rbegin();
+  const auto& last = *shards_.shard(shards_.size() - 1).m.rbegin();
   return last.first + last.second.crcs.size();
 }
 
 uint64_t ExtentMap::mapped_blocks() const {
   uint64_t n = 0;
-  for (const auto& [shard, sh] : shards_) n += sh->blocks;
+  for (size_t s = 0; s < shards_.size(); ++s) n += shards_.shard(s).blocks;
   return n;
 }
 
 size_t ExtentMap::memory_bytes() const {
   // Per shard: its node here, the Shard, and per extent a map node and 4 bytes a block.
   size_t n = 0;
-  for (const auto& [shard, sh] : shards_) n += 128 + sh->m.size() * 64 + sh->blocks * 4;
+  for (size_t s = 0; s < shards_.size(); ++s)
+    n += 128 + shards_.shard(s).m.size() * 64 + shards_.shard(s).blocks * 4;
   return n;
 }
 
@@ -195,7 +201,7 @@ void ExtentMap::mark_dirty(uint64_t lblock, uint64_t count) {
 std::vector<uint32_t> ExtentMap::shards() const {
   std::vector<uint32_t> out;
   out.reserve(shards_.size());
-  for (const auto& [shard, sh] : shards_) out.push_back(shard);
+  for (size_t s = 0; s < shards_.size(); ++s) out.push_back(shards_.key(s));
   return out;
 }
 
@@ -203,13 +209,13 @@ std::vector<uint32_t> ExtentMap::shards() const {
 // u32 offset of its first block within the shard | u64 dev_block | vector<u32> crcs.
 void ExtentMap::encode_shard(uint32_t shard, Encoder& e) const {
   uint64_t begin = shard_begin(shard);
-  auto s = shards_.find(shard);
+  size_t s = shards_.find(shard);
   auto m = e.begin_struct(1, 1);
-  if (s == shards_.end()) {
+  if (s == shards_.size()) {
     e.u32(0);
   } else {
-    e.u32(static_cast<uint32_t>(s->second->m.size()));
-    for (const auto& [l, ext] : s->second->m) {
+    e.u32(static_cast<uint32_t>(shards_.shard(s).m.size()));
+    for (const auto& [l, ext] : shards_.shard(s).m) {
       e.u32(static_cast<uint32_t>(l - begin));
       e.u64(ext.dev_block);
       e.put(ext.crcs);
@@ -221,7 +227,7 @@ void ExtentMap::encode_shard(uint32_t shard, Encoder& e) const {
 void ExtentMap::decode_shard(uint32_t shard, Decoder& d) {
   auto s = d.begin_struct(1, "ExtentMap shard");
   uint64_t begin = shard_begin(shard);
-  if (!shards_.empty() && shards_.rbegin()->first >= shard) {
+  if (!shards_.empty() && shards_.key(shards_.size() - 1) >= shard) {
     d.fail("extent map shard: out of order");
     d.end_struct(s);
     return;

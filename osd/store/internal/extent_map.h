@@ -19,6 +19,7 @@
 // share shards read-only (a shared shard is copied before it changes).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -76,7 +77,7 @@ class ExtentMap {
 
   // The shards that hold a mapped block, ascending.
   std::vector<uint32_t> shards() const;
-  bool maps_any_in_shard(uint32_t shard) const { return shards_.count(shard) > 0; }
+  bool maps_any_in_shard(uint32_t shard) const { return shards_.find(shard) < shards_.size(); }
   // The part of the map inside `shard`'s blocks (possibly no extents).
   void encode_shard(uint32_t shard, Encoder& e) const;
   // Adds a shard's extents. Shards must come in ascending order; fails the
@@ -95,6 +96,47 @@ class ExtentMap {
     uint64_t blocks = 0;  // mapped blocks
   };
   using ShardPtr = std::shared_ptr<const Shard>;
+  // Shard number -> shard, sorted: the numbers in one array (a 4 MiB object's 16
+  // fit one cache line) and the shards in another, so a lookup's binary search
+  // touches one line of keys, then one shard pointer. Index-based.
+  class ShardIndex {
+   public:
+    size_t size() const { return keys_.size(); }
+    bool empty() const { return keys_.empty(); }
+    uint32_t key(size_t i) const { return keys_[i]; }
+    const Shard& shard(size_t i) const { return *vals_[i]; }
+    ShardPtr& ptr(size_t i) { return vals_[i]; }
+    // The first position whose key is >= k (size() if none).
+    size_t lower(uint32_t k) const {
+      return static_cast<size_t>(std::lower_bound(keys_.begin(), keys_.end(), k) - keys_.begin());
+    }
+    // The position of k, or size().
+    size_t find(uint32_t k) const {
+      size_t i = lower(k);
+      return i < keys_.size() && keys_[i] == k ? i : keys_.size();
+    }
+    // The position of k, inserted (with a null shard) if absent.
+    size_t find_or_insert(uint32_t k) {
+      size_t i = lower(k);
+      if (i == keys_.size() || keys_[i] != k) {
+        keys_.insert(keys_.begin() + static_cast<long>(i), k);
+        vals_.insert(vals_.begin() + static_cast<long>(i), nullptr);
+      }
+      return i;
+    }
+    void erase_at(size_t i) {
+      keys_.erase(keys_.begin() + static_cast<long>(i));
+      vals_.erase(vals_.begin() + static_cast<long>(i));
+    }
+    void clear() {
+      keys_.clear();
+      vals_.clear();
+    }
+
+   private:
+    std::vector<uint32_t> keys_;
+    std::vector<ShardPtr> vals_;
+  };
   // The shard for writing: a private copy if another map shares it; created if absent.
   Shard& mut(uint32_t shard);
   void drop_if_empty(uint32_t shard);
@@ -104,7 +146,7 @@ class ExtentMap {
   // insert() without marking, cut at shard edges; each piece merges with the
   // previous extent of its shard when contiguous.
   void join(uint64_t lblock, uint64_t dev_block, std::vector<uint32_t> crcs);
-  std::map<uint32_t, ShardPtr> shards_;  // never holds an empty shard
+  ShardIndex shards_;  // never holds an empty shard
   std::set<uint32_t> dirty_;
 };
 
