@@ -185,7 +185,7 @@ uint64_t ExtentMap::mapped_blocks() const {
 }
 
 size_t ExtentMap::memory_bytes() const {
-  // Per shard: its node here, the Shard, and per extent a map node and 4 bytes a block.
+  // Per shard: its index entry, the Shard, and per extent a map node and 4 bytes a block.
   size_t n = 0;
   for (size_t s = 0; s < shards_.size(); ++s)
     n += 128 + shards_.shard(s).m.size() * 64 + shards_.shard(s).blocks * 4;
@@ -252,8 +252,9 @@ void ExtentMap::decode_shard(uint32_t shard, Decoder& d) {
   d.end_struct(s);
 }
 
-// Inline encoding (v1 onodes): u32 count, then per extent u64 lblock | u64
-// dev_block | vector<u32> crcs, extents joined across shard edges.
+// Inline encoding (objects of one shard or less, and every v1 onode): u32
+// count, then per extent u64 lblock | u64 dev_block | vector<u32> crcs, extents
+// joined across shard edges.
 void ExtentMap::encode(Encoder& e) const {
   std::vector<std::pair<uint64_t, Extent>> all = extents();
   auto m = e.begin_struct(1, 1);
