@@ -3,6 +3,9 @@
 //
 //   store_bench [--dir DIR] [--size BYTES] [--seconds S] [--only raw|store] [--dsync 1] [--group-delay US]
 //               [--wal-spare BYTES]   (WAL files written ahead, as the OSD has them; 0: off)
+//               [--deferred-max BYTES] (the store's deferred-write threshold; 0: every
+//                                       overwrite goes to fresh blocks)
+//               [--reads 0]            (the store's write runs only)
 //
 // Both files are written in full first, as fio lays out its file, so neither side
 // pays for the file system allocating blocks during the run.
