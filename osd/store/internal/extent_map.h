@@ -96,9 +96,10 @@ class ExtentMap {
     uint64_t blocks = 0;  // mapped blocks
   };
   using ShardPtr = std::shared_ptr<const Shard>;
-  // Shard number -> shard, sorted: the numbers in one array (a 4 MiB object's 16
-  // fit one cache line) and the shards in another, so a lookup's binary search
-  // touches one line of keys, then one shard pointer. Index-based.
+  // Shard number -> shard, sorted: the numbers in one array, the shards in
+  // another (index-based), replacing a std::map. Against one array of (number,
+  // shard) pairs it measured no faster (extent_map_bench: a cold lookup's misses
+  // are in the shard and its extent, not here).
   class ShardIndex {
    public:
     size_t size() const { return keys_.size(); }
