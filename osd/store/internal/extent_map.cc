@@ -6,7 +6,9 @@
 namespace cairn::store {
 
 namespace {
-// Logical blocks a map can hold: shard numbers are 32 bits.
+// Logical blocks a map can hold: shard numbers are 32 bits. decode() refuses
+// more; lookup() and set_crc() need no check (a wrapped shard number finds no
+// extent holding the block: find_holding compares whole block numbers).
 constexpr uint64_t kMaxLBlocks = (uint64_t{1} << 32) * kShardBlocks;
 uint32_t shard_of(uint64_t lblock) { return static_cast<uint32_t>(lblock / kShardBlocks); }
 uint64_t shard_begin(uint32_t shard) { return uint64_t{shard} * kShardBlocks; }
@@ -22,7 +24,6 @@ auto find_holding(Map& m, uint64_t lblock) {
 }  // namespace
 
 std::optional<BlockRef> ExtentMap::lookup(uint64_t lblock) const {
-  if (lblock >= kMaxLBlocks) return std::nullopt;
   size_t s = shards_.find(shard_of(lblock));
   if (s == shards_.size()) return std::nullopt;
   const auto& m = shards_.shard(s).m;
@@ -143,7 +144,6 @@ void ExtentMap::join(uint64_t lblock, uint64_t dev_block, std::vector<uint32_t> 
 }
 
 bool ExtentMap::set_crc(uint64_t lblock, uint32_t crc) {
-  if (lblock >= kMaxLBlocks) return false;
   size_t s = shards_.find(shard_of(lblock));
   if (s == shards_.size() || find_holding(shards_.shard(s).m, lblock) == shards_.shard(s).m.end())
     return false;
